@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Runs every Go test against a throwaway MinIO server on 127.0.0.1.
+#
+#   bash scripts/test.sh                      # go test ./...
+#   bash scripts/test.sh ./objstore/... -v    # given packages and flags
+#   bash scripts/test.sh -run TestStore       # flags only: ./... is added
+#
+# Needs only Go and curl. MinIO is built with `go install` on first use
+# (several minutes) and reused from $(go env GOPATH)/bin after that; set
+# MINIO_BIN to use another binary. The default test timeout is 60m; a
+# -timeout flag in the arguments overrides it.
+set -euo pipefail
+
+readonly MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+
+# Locate or build MinIO.
+gobin="$(go env GOBIN)"
+if [[ -z "$gobin" ]]; then
+	gopath="$(go env GOPATH)"
+	gobin="${gopath%%:*}/bin"
+fi
+minio="${MINIO_BIN:-$gobin/minio}"
+if [[ ! -x "$minio" ]]; then
+	if pgrep -f "go install github.com/minio/minio" >/dev/null; then
+		say "waiting for a MinIO build that is already running to produce $minio"
+		for _ in $(seq 1 1800); do
+			[[ -x "$minio" ]] && ! pgrep -f "go install github.com/minio/minio" >/dev/null && break
+			sleep 1
+		done
+	fi
+	if [[ ! -x "$minio" ]]; then
+		say "installing MinIO ($MINIO_MODULE) into $gobin; this takes several minutes the first time"
+		go install "$MINIO_MODULE"
+	fi
+fi
+[[ -x "$minio" ]] || { say "MinIO binary $minio not found after install: set MINIO_BIN"; exit 1; }
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/safewrite-minio.XXXXXX")"
+minio_pid=""
+cleanup() {
+	if [[ -n "$minio_pid" ]]; then
+		kill "$minio_pid" 2>/dev/null || true
+		wait "$minio_pid" 2>/dev/null || true
+	fi
+	rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# port_free succeeds when nothing accepts connections on 127.0.0.1:$1.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+random_free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		port_free "$port" && { echo "$port"; return; }
+	done
+}
+
+export MINIO_ROOT_USER="safewrite-test"
+export MINIO_ROOT_PASSWORD="safewrite-test-secret"
+export MINIO_BROWSER="off"
+
+# Start MinIO, picking new ports if another process takes them first.
+ready=""
+for try in 1 2 3 4 5; do
+	port="$(random_free_port)"
+	console_port="$(random_free_port)"
+	[[ "$port" == "$console_port" ]] && continue
+	say "starting MinIO on 127.0.0.1:$port (data in $workdir/data, log in $workdir/minio.log)"
+	"$minio" server --quiet --address "127.0.0.1:$port" --console-address "127.0.0.1:$console_port" \
+		"$workdir/data" >"$workdir/minio.log" 2>&1 &
+	minio_pid=$!
+	for _ in $(seq 1 300); do
+		if curl -fsS -o /dev/null "http://127.0.0.1:$port/minio/health/live" 2>/dev/null; then
+			ready=1
+			break
+		fi
+		kill -0 "$minio_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ -n "$ready" ]] && break
+	say "MinIO did not become ready (attempt $try); log:"
+	tail -n 20 "$workdir/minio.log" >&2 || true
+	kill "$minio_pid" 2>/dev/null || true
+	wait "$minio_pid" 2>/dev/null || true
+	minio_pid=""
+done
+[[ -n "$ready" ]] || { say "could not start MinIO"; exit 1; }
+
+export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID="$MINIO_ROOT_USER"
+export AWS_SECRET_ACCESS_KEY="$MINIO_ROOT_PASSWORD"
+export AWS_REGION="us-east-1"
+export AWS_EC2_METADATA_DISABLED="true"
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+# Arguments that name packages replace ./...; flags alone keep it.
+packages=("./...")
+for arg in "$@"; do
+	case "$arg" in
+	. | ./* | ../* | github.com/*) packages=(); break ;;
+	esac
+done
+
+say "MinIO ready at $AWS_ENDPOINT_URL_S3; running go test -timeout 60m $* ${packages[*]}"
+set +e
+go test -timeout 60m "$@" "${packages[@]}"
+status=$?
+set -e
+say "go test exited with status $status; stopping MinIO"
+exit "$status"
