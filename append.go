@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/safewrite/safewrite/commit"
 	"github.com/safewrite/safewrite/format"
 	"github.com/safewrite/safewrite/objstore"
@@ -223,4 +225,13 @@ func readerInput(name string, r io.Reader, inputFormat string) (*format.Input, f
 		return nil, nil, fmt.Errorf("spool %s to %s: %w", name, tmp.Name(), err)
 	}
 	return &format.Input{Name: name, Reader: io.NewSectionReader(tmp, 0, size), ReaderAt: tmp, Size: size}, cleanup, nil
+}
+
+// AppendArrow appends Arrow record batches that share schema.
+func (t *Table) AppendArrow(ctx context.Context, schema *arrow.Schema, records []arrow.RecordBatch, opts AppendOptions) (*AppendResult, error) {
+	src, err := format.NewArrowRecordSource(schema, records)
+	if err != nil {
+		return nil, err
+	}
+	return t.AppendRows(ctx, src, opts)
 }

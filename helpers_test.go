@@ -1,6 +1,10 @@
 package safewrite_test
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/parquet-go/parquet-go"
+)
 
 func statsRecords(stats string) (int64, bool) {
 	var s struct {
@@ -11,3 +15,5 @@ func statsRecords(stats string) (int64, bool) {
 	}
 	return *s.NumRecords, true
 }
+
+type parquetRow = parquet.Row

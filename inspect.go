@@ -9,6 +9,7 @@ import (
 
 	"github.com/safewrite/safewrite/commit"
 	"github.com/safewrite/safewrite/deltalog"
+	"github.com/safewrite/safewrite/format"
 )
 
 // Info is what Inspect reports about a table. JSON keys are stable: scripts
@@ -117,9 +118,13 @@ func fillSnapshotInfo(info *Info, snap *deltalog.Snapshot, uri string) error {
 	if m := snap.Metadata; m != nil {
 		info.PartitionColumns = append(info.PartitionColumns, m.PartitionColumns...)
 		info.Properties = m.Configuration
-		schema, err := deltalog.SchemaFromJSON(m.SchemaString)
-		if err != nil {
-			return fmt.Errorf("inspect %s: %w", uri, err)
+		// Some hand-made logs have no schemaString; the table then lists no columns.
+		schema := &format.Schema{}
+		if m.SchemaString != "" {
+			var err error
+			if schema, err = deltalog.SchemaFromJSON(m.SchemaString); err != nil {
+				return fmt.Errorf("inspect %s: %w", uri, err)
+			}
 		}
 		for _, f := range schema.Fields {
 			col := ColumnInfo{Name: f.Name, Type: f.Type.String(), Nullable: f.Nullable}

@@ -110,7 +110,7 @@ func CheckpointKey(version int64) string {
 // checkpoint that readers find by listing, and a crash before it leaves
 // the log as it was.
 //
-// TODO: the checkpoint holds no remove tombstones because Snapshot does
+// TODO: the checkpoint contains no remove tombstones because Snapshot does
 // not keep them; Spark keeps unexpired tombstones so that VACUUM of an old
 // version's files waits for the retention period.
 func (t *Table) WriteCheckpoint(ctx context.Context, version int64) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -210,4 +211,33 @@ func describeNode(f parquet.Field) string {
 		b.WriteString(" }")
 	}
 	return b.String()
+}
+
+func TestCheckpointFailureKeepsCommit(t *testing.T) {
+	ctx := context.Background()
+	store := newLocalStore(t)
+	createTable(t, store, schemaOf(col("a", format.TypeLong)), format.AppendOptions{})
+	faulty := objstore.NewFaulty(store, objstore.FailKey(CheckpointKey(2), objstore.OpPut))
+	var logs bytes.Buffer
+	tbl := Open(faulty, Options{Clock: fixedClock, CheckpointInterval: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+
+	for v := int64(1); v <= 2; v++ {
+		res, err := tbl.Commit(ctx, format.CommitRequest{BaseVersion: v - 1, TxnID: fmt.Sprintf("txn-%d", v),
+			Files: []format.DataFile{dataFile(fmt.Sprintf("part-%d.parquet", v), 1, nil)}})
+		if err != nil {
+			t.Fatalf("commit %d failed with the checkpoint: %v", v, err)
+		}
+		if res.Version != v {
+			t.Errorf("commit %d landed at version %d", v, res.Version)
+		}
+	}
+	if faulty.Injected() != 1 {
+		t.Errorf("injected %d faults, want 1 on the checkpoint put", faulty.Injected())
+	}
+	if !strings.Contains(logs.String(), "delta checkpoint failed") || !strings.Contains(logs.String(), "version=2") {
+		t.Errorf("log %q does not report the failed checkpoint of version 2", logs.String())
+	}
+	if _, err := store.Stat(ctx, LastCheckpointKey); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("_last_checkpoint written although the checkpoint failed (stat error %v)", err)
+	}
 }

@@ -52,10 +52,10 @@ type commitPlan struct {
 // Commit publishes req.Files as one Delta commit at BaseVersion+1 with
 // put-if-absent. When another writer took that version first and only
 // appended data, Commit rebases the same actions onto the next free
-// version; a winner that changed the protocol or metadata is a conflict.
+// version. A winner that changed the protocol or metadata is a conflict.
 // When the idempotency key is already recorded in the base version, the
 // result has AlreadyApplied set and Version is BaseVersion; when a winning
-// commit holds it, Version is that commit's version. Errors are *CommitError.
+// commit contains it, Version is that commit's version. Errors are *CommitError.
 func (t *Table) Commit(ctx context.Context, req format.CommitRequest) (format.CommitResult, error) {
 	if req.MaxAttempts <= 0 {
 		req.MaxAttempts = DefaultMaxAttempts
@@ -128,9 +128,10 @@ func (t *Table) publish(ctx context.Context, plan *commitPlan, base *Snapshot) (
 
 		err := t.store.PutIfAbsent(ctx, key, plan.body)
 		if errors.Is(err, objstore.ErrUnknownOutcome) {
-			// The put may have landed. Read the version back: our own
-			// transaction id there means it did; another writer's commit
-			// means we lost the race; anything else stays unknown (I3).
+			// The put may have landed, so read the version back. Our own
+			// transaction id there means it did, and another writer's commit
+			// means we lost the race. Anything else stays unknown, and an
+			// unknown outcome must not lead the caller to delete files.
 			var ours bool
 			ours, err = t.readBack(ctx, version, req.TxnID)
 			if err != nil {
@@ -168,7 +169,7 @@ func (t *Table) publish(ctx context.Context, plan *commitPlan, base *Snapshot) (
 	}
 }
 
-// readBack reports whether the commit at version holds txnID. An error
+// readBack reports whether the commit at version contains txnID. An error
 // (including a missing commit) means the outcome is still unknown.
 func (t *Table) readBack(ctx context.Context, version int64, txnID string) (bool, error) {
 	actions, err := ReadCommit(ctx, t.store, version)
@@ -180,7 +181,7 @@ func (t *Table) readBack(ctx context.Context, version int64, txnID string) (bool
 
 // checkWinners reads the commits that other writers published from
 // version on. It returns the next free version to rebase onto, or a result
-// when a winner already holds this request, or an error wrapping
+// when a winner already contains this request, or an error wrapping
 // format.ErrConflict when a winner changed what the files were written
 // against.
 func (t *Table) checkWinners(ctx context.Context, version int64, plan *commitPlan) (int64, *format.CommitResult, error) {
@@ -197,7 +198,7 @@ func (t *Table) checkWinners(ctx context.Context, version int64, plan *commitPla
 		}
 		for _, a := range actions {
 			if a.Txn != nil && plan.appID != "" && a.Txn.AppID == plan.appID && a.Txn.Version >= plan.appVer {
-				t.log.Info("delta commit skipped: a winning commit holds the idempotency key",
+				t.log.Info("delta commit skipped: a winning commit contains the idempotency key",
 					"table", t.uri, "appId", plan.appID, "version", plan.appVer, "winningVersion", v)
 				return 0, &format.CommitResult{Version: v, AlreadyApplied: true}, nil
 			}
@@ -327,7 +328,7 @@ func (t *Table) planCommit(req format.CommitRequest, base *Snapshot) (*commitPla
 }
 
 // commitInfo builds the commitInfo action with the keys Spark writes for a
-// blind append, plus the safewrite transaction id (I4).
+// blind append, plus the safewrite transaction id that recovery searches for.
 func commitInfo(req format.CommitRequest, partitions []string, nowMs int64) *CommitInfo {
 	partitionBy, _ := json.Marshal(nonNil(partitions))
 	var rows, bytesOut int64

@@ -85,10 +85,10 @@ func (t *Table) DeltaSnapshot(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
-// Load replays the log into the latest snapshot. A root with no log that
-// is empty, or holds only safewrite's own `_safewrite/` objects and files
-// staged by a transaction of a table not created yet, is a new table
-// (Version -1). A root with other objects but no log is rejected with
+// Load replays the log into the latest snapshot. A root with no commit is
+// a new table (Version -1) when it is empty, or contains only safewrite's
+// own `_safewrite/` objects and the files staged by a transaction that
+// was creating the table, or only temp files in `_delta_log/`. A root with other objects but no log is rejected with
 // format.ErrNotTable, so an append never turns a folder of unrelated files
 // into a table.
 func (t *Table) Load(ctx context.Context) (*format.Snapshot, error) {
@@ -115,6 +115,11 @@ func (t *Table) loadMissing(ctx context.Context) (*format.Snapshot, error) {
 			managed = true
 			continue
 		}
+		if strings.HasPrefix(o.Key, LogDir) {
+			// A log folder without commits (a temp file of a first commit
+			// that was killed) is a table not created yet.
+			continue
+		}
 		if foreign == "" {
 			foreign = o.Key
 		}
@@ -123,7 +128,7 @@ func (t *Table) loadMissing(ctx context.Context) (*format.Snapshot, error) {
 	// first transaction staged; recovery deletes them, so they do not make
 	// the folder a non-table.
 	if foreign != "" && !managed {
-		return nil, fmt.Errorf("%w: %s is not a Delta table: it has no _delta_log folder but holds other objects (for example %q); choose an empty folder or an existing Delta table",
+		return nil, fmt.Errorf("%w: %s is not a Delta table: it has no _delta_log folder but contains other objects (for example %q); choose an empty folder or an existing Delta table",
 			format.ErrNotTable, t.uri, foreign)
 	}
 	return &format.Snapshot{
@@ -143,7 +148,7 @@ func (t *Table) remember(snap *Snapshot) {
 	}
 }
 
-// snapshotAt returns the snapshot of version, from the cache when it holds
+// snapshotAt returns the snapshot of version, from the cache when it has
 // that version.
 func (t *Table) snapshotAt(ctx context.Context, version int64) (*Snapshot, error) {
 	t.mu.Lock()
@@ -238,8 +243,8 @@ func (t *Table) History(ctx context.Context, limit int) ([]format.HistoryEntry, 
 
 // ReferencedFiles returns the object keys of the active data files of the
 // latest version. A path that is an absolute URI, or that does not name a
-// key inside the table root once decoded, is left out: orphan planning must
-// never act on it (I5). A table that does not exist yet references nothing.
+// key inside the table root once decoded, is left out, so that orphan
+// cleanup never acts on an object outside the root. A table that does not exist yet references nothing.
 func (t *Table) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 	snap, err := LoadSnapshot(ctx, t.store, t.uri)
 	if errors.Is(err, ErrNoTable) {
@@ -259,7 +264,7 @@ func (t *Table) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 }
 
 // relativeKey decodes an add path to an object key relative to the table
-// root; ok is false for absolute URIs and paths that escape the root.
+// root. It returns ok false for absolute URIs and paths that escape the root.
 func relativeKey(path string) (string, bool) {
 	first, _, _ := strings.Cut(path, "/")
 	if strings.Contains(first, ":") || strings.HasPrefix(path, "/") {

@@ -105,17 +105,17 @@ func openCSVInput(ctx context.Context, in Input, opts InputOptions) (RowSource, 
 
 // checkHeader rejects empty and duplicate column names. Names compare
 // without case because Delta Lake column names are case-insensitive.
-// what names the list in messages ("header fields" or "keys"), and row is
+// listName names the list in messages ("header fields" or "keys"), and row is
 // the line of the header, 0 when there is none.
-func checkHeader(name string, header []string, what string, row int64) error {
+func checkHeader(name string, header []string, listName string, row int64) error {
 	seen := make(map[string]int, len(header))
 	for i, h := range header {
 		if strings.TrimSpace(h) == "" {
-			return &InputError{Input: name, Row: row, Reason: fmt.Sprintf("%s %d is empty; every column needs a name", strings.TrimSuffix(what, "s"), i+1)}
+			return &InputError{Input: name, Row: row, Reason: fmt.Sprintf("%s %d is empty; every column needs a name", strings.TrimSuffix(listName, "s"), i+1)}
 		}
 		key := strings.ToLower(h)
 		if j, ok := seen[key]; ok {
-			return &InputError{Input: name, Row: row, Column: h, Reason: fmt.Sprintf("%s %d and %d have the same name (column names are case-insensitive); rename one", what, j+1, i+1)}
+			return &InputError{Input: name, Row: row, Column: h, Reason: fmt.Sprintf("%s %d and %d have the same name (column names are case-insensitive); rename one", listName, j+1, i+1)}
 		}
 		seen[key] = i
 	}

@@ -184,6 +184,7 @@ func parseTimestamp(s string) (micros int64, zoned bool, ok bool) {
 	if s[10] != 'T' && s[10] != ' ' && s[10] != 't' {
 		return 0, false, false
 	}
+
 	rest := s[19:]
 	if rest != "" && rest[0] == '.' {
 		i := 1
@@ -193,6 +194,7 @@ func parseTimestamp(s string) (micros int64, zoned bool, ok bool) {
 		rest = rest[i:]
 	}
 	zoned = rest != ""
+
 	layout := "2006-01-02T15:04:05"
 	if s[10] == ' ' {
 		layout = "2006-01-02 15:04:05"

@@ -83,7 +83,6 @@ type jsonSource struct {
 	array   bool
 	schema  *Schema
 	index   map[string]int
-	defined map[string]bool // columns named in the given schema
 	sampled int
 
 	inferred []bool
@@ -91,6 +90,7 @@ type jsonSource struct {
 	next     int
 	record   int64 // 1-based number of the last object read
 	fields   []jsonScalar
+	object   map[string]json.RawMessage
 	slab     byteSlab
 	ended    bool // the decoder reached the end of the input
 	done     bool // ReadRows returned the last row
@@ -105,7 +105,7 @@ func openJSONInput(ctx context.Context, in Input, opts InputOptions) (RowSource,
 	if head, _ := br.Peek(3); bytes.Equal(head, utf8BOM) {
 		br.Discard(3)
 	}
-	s := &jsonSource{ctx: ctx, name: in.Name, index: map[string]int{}, defined: map[string]bool{}}
+	s := &jsonSource{ctx: ctx, name: in.Name, index: map[string]int{}}
 	first, err := firstNonSpace(br)
 	if err != nil {
 		return nil, fmt.Errorf("read JSON %s: %w", in.Name, err)
@@ -157,7 +157,6 @@ func openJSONInput(ctx context.Context, in Input, opts InputOptions) (RowSource,
 	// Columns the given schema names but the sample did not have come last.
 	if opts.Schema != nil {
 		for _, f := range opts.Schema.Fields {
-			s.defined[strings.ToLower(f.Name)] = true
 			if _, ok := s.index[f.Name]; !ok && indexFold(names, f.Name) < 0 {
 				s.index[f.Name] = len(names)
 				names = append(names, f.Name)
@@ -250,12 +249,12 @@ func (s *jsonSource) readObject(field func(key string, v jsonScalar) error) (boo
 		case bool:
 			v = jsonScalar{kind: jsonBool, text: strconv.FormatBool(t)}
 		case json.Delim:
-			what := "an object"
+			nestedKind := "an object"
 			if t == '[' {
-				what = "an array"
+				nestedKind = "an array"
 			}
 			return false, &InputError{Input: s.name, Row: s.record, Column: key,
-				Reason: fmt.Sprintf("nested types are not supported yet: the value is %s; flatten it or encode it as a string before loading", what)}
+				Reason: fmt.Sprintf("nested types are not supported yet: the value is %s; flatten it or encode it as a string before loading", nestedKind)}
 		}
 		if err := field(key, v); err != nil {
 			return false, err
@@ -319,19 +318,7 @@ func (s *jsonSource) ReadRows(rows []parquet.Row) (int, error) {
 				s.sample, s.next = nil, 0
 			}
 		} else {
-			clear(s.fields)
-			more, err := s.readObject(func(key string, v jsonScalar) error {
-				i, ok := s.index[key]
-				if !ok {
-					return &InputError{Input: s.name, Row: s.record, Column: key,
-						Reason: fmt.Sprintf("the key is not in the first %d rows, which set the columns; give a schema that names it or raise the sample size", s.sampled)}
-				}
-				if s.fields[i].kind != jsonAbsent {
-					return &InputError{Input: s.name, Row: s.record, Column: key, Reason: "the key appears twice in the object"}
-				}
-				s.fields[i] = v
-				return nil
-			})
+			more, err := s.readKnownObject()
 			if err != nil {
 				return 0, err
 			}
@@ -352,6 +339,74 @@ func (s *jsonSource) ReadRows(rows []parquet.Row) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// readKnownObject reads the next object after the sample into s.fields.
+// It decodes whole objects, which is several times faster than the token
+// stream that sampling needs to see keys in order.
+// NOTE: a key repeated in one object is not detected here; the last value wins.
+func (s *jsonSource) readKnownObject() (bool, error) {
+	if s.ended {
+		return false, nil
+	}
+	if !s.dec.More() {
+		s.ended = true
+		return false, s.finish()
+	}
+	s.record++
+	clear(s.object)
+	if s.object == nil {
+		s.object = make(map[string]json.RawMessage, len(s.fields))
+	}
+	if err := s.dec.Decode(&s.object); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return false, &InputError{Input: s.name, Row: s.record, Value: te.Value,
+				Reason: "expected a JSON object; the input must be JSON lines of objects or one array of objects"}
+		}
+		return false, s.syntaxError(err)
+	}
+	clear(s.fields)
+	for key, raw := range s.object {
+		i, ok := s.index[key]
+		if !ok {
+			return false, &InputError{Input: s.name, Row: s.record, Column: key,
+				Reason: fmt.Sprintf("the key is not in the first %d rows, which set the columns; give a schema that names it or raise the sample size", s.sampled)}
+		}
+		v, err := s.rawScalar(key, raw)
+		if err != nil {
+			return false, err
+		}
+		s.fields[i] = v
+	}
+	return true, nil
+}
+
+// rawScalar reads one field value that Decode left as raw JSON text.
+func (s *jsonSource) rawScalar(key string, raw json.RawMessage) (jsonScalar, error) {
+	switch raw[0] {
+	case '{', '[':
+		nestedKind := "an object"
+		if raw[0] == '[' {
+			nestedKind = "an array"
+		}
+		return jsonScalar{}, &InputError{Input: s.name, Row: s.record, Column: key,
+			Reason: fmt.Sprintf("nested types are not supported yet: the value is %s; flatten it or encode it as a string before loading", nestedKind)}
+	case 'n':
+		return jsonScalar{kind: jsonNull}, nil
+	case 't', 'f':
+		return jsonScalar{kind: jsonBool, text: string(raw)}, nil
+	case '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return jsonScalar{kind: jsonString, text: string(raw[1 : len(raw)-1])}, nil
+		}
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return jsonScalar{}, s.syntaxError(err)
+		}
+		return jsonScalar{kind: jsonString, text: text}, nil
+	}
+	return jsonScalar{kind: jsonNumber, text: string(raw)}, nil
 }
 
 func (s *jsonSource) convert(row parquet.Row, rec []jsonScalar, rowNum int64) (parquet.Row, error) {

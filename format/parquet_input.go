@@ -93,7 +93,7 @@ func parquetLeafType(pt parquet.Type) (Type, valueConverter, error) {
 			}
 		case *pformat.DateType:
 			if kind == parquet.Int32 {
-				return Type{Name: TypeDate}, keepValue, nil
+				return Type{Name: TypeDate}, convertDate, nil
 			}
 		case *pformat.IntType:
 			return parquetIntType(kind, l)
@@ -221,6 +221,16 @@ func convertInt96(v parquet.Value, _ *byteSlab) (parquet.Value, string) {
 	nanos := int64(uint64(i[1])<<32 | uint64(i[0]))
 	days := int64(i[2]) - julianDayOfEpoch
 	return parquet.Int64Value(days*86400_000_000 + floorDiv(nanos, 1000)), ""
+}
+
+// convertDate keeps INT32 days. NOTE: parquet-go v0.32.1 deconstructs a
+// time.Time field tagged "date" into INT64 Unix nanoseconds instead of
+// days, so an INT64 value here is read as nanoseconds.
+func convertDate(v parquet.Value, _ *byteSlab) (parquet.Value, string) {
+	if v.Kind() == parquet.Int64 {
+		return parquet.Int32Value(int32(floorDiv(v.Int64(), 86400_000_000_000))), ""
+	}
+	return v, ""
 }
 
 func convertUUID(v parquet.Value, slab *byteSlab) (parquet.Value, string) {

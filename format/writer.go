@@ -11,6 +11,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/deprecated"
 )
 
 // Writer limits. Memory use is bounded by rowGroupBufferBytes per open file,
@@ -33,7 +34,7 @@ const (
 	maxOpenFiles = 16
 	// pendingBufferBytes caps the estimated bytes of rows held in memory
 	// for partitions that have no open file.
-	pendingBufferBytes = 64 << 20
+	pendingBufferBytes = 32 << 20
 	// readBatchRows is how many rows are read from the source at a time.
 	readBatchRows = 1024
 )
@@ -628,7 +629,7 @@ func parquetNode(f Field) (parquet.Node, error) {
 	case TypeTimestamp:
 		node = parquet.TimestampAdjusted(parquet.Microsecond, true)
 	case TypeTimestampNTZ:
-		node = parquet.TimestampAdjusted(parquet.Microsecond, false)
+		node = parquet.Leaf(localTimestampType{parquet.TimestampAdjusted(parquet.Microsecond, false).Type()})
 	case TypeDecimal:
 		p, s := f.Type.Precision, f.Type.Scale
 		if p < 1 || p > 38 || s < 0 || s > p {
@@ -774,6 +775,14 @@ var pow10Table = func() []*big.Int {
 }()
 
 func pow10(p int) *big.Int { return pow10Table[p] }
+
+// localTimestampType is TIMESTAMP(isAdjustedToUTC=false, MICROS) without
+// the legacy TIMESTAMP_MICROS converted type, which parquet-go adds but
+// which means a UTC-adjusted timestamp to readers that only know converted
+// types. The Parquet format spec says not to write it for local timestamps.
+type localTimestampType struct{ parquet.Type }
+
+func (localTimestampType) ConvertedType() *deprecated.ConvertedType { return nil }
 
 // orderedGroup is a parquet group that keeps its fields in the given order;
 // parquet.Group sorts them by name, which would reorder the table's columns.

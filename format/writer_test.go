@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
-	pformat "github.com/parquet-go/parquet-go/format"
+	"github.com/parquet-go/parquet-go/deprecated"
 
 	"github.com/safewrite/safewrite/objstore"
 )
@@ -195,6 +195,18 @@ func TestWriteDataFilesRoundTrip(t *testing.T) {
 		for i, field := range allTypesSchema.Fields {
 			if cols[i].Name() != physicalName(field) {
 				t.Errorf("column %d is %q, want %q (field order kept)", i, cols[i].Name(), physicalName(field))
+			}
+		}
+		for _, el := range f.Metadata().Schema {
+			switch el.Name {
+			case "ntz":
+				if ct, ok := el.ConvertedType.Get(); ok {
+					t.Errorf("timestamp_ntz column has converted type %d, want none", ct)
+				}
+			case "ts":
+				if ct, ok := el.ConvertedType.Get(); !ok || ct != deprecated.TimestampMicros {
+					t.Errorf("timestamp column converted type = %d (set %v), want TIMESTAMP_MICROS", ct, ok)
+				}
 			}
 		}
 		if id := f.Root().Column("col-d38").ID(); id != 7 {
@@ -620,8 +632,6 @@ func deref(p *string) string {
 	}
 	return *p
 }
-
-var _ = pformat.Snappy
 
 func BenchmarkWriteDataFiles(b *testing.B) {
 	const n = 1_000_000

@@ -61,7 +61,7 @@ func (c Call) String() string {
 	return fmt.Sprintf("%s #%d (op #%d) on %q", c.Op, c.OpSeq, c.Seq, c.Keys)
 }
 
-// Fault is what an injector does to one call.
+// Fault is the kind of fault an injector applies to one call.
 type Fault int
 
 // Faults an injector can return.
@@ -78,8 +78,8 @@ const (
 )
 
 // Injector decides the fault for each call. Inject runs before the call
-// reaches the inner store; it may sleep, and an error it returns (such as
-// the context's error) is returned to the caller as it is.
+// reaches the inner store and may sleep. An error it returns (such as the
+// context's error) goes to the caller unchanged, and the call does not run.
 type Injector interface {
 	Inject(ctx context.Context, c Call) (Fault, error)
 }
@@ -186,9 +186,10 @@ func Once(inj Injector) Injector {
 }
 
 // Faulty wraps a Store and injects faults into its operations, for crash
-// tests. It numbers every operation, asks each injector in the order they
-// were added, and applies the first fault given. It is safe for concurrent
-// use; concurrent operations are numbered in the order they start.
+// tests. It numbers every operation, calls the injectors in the order they
+// were added, and applies the first fault returned. It is safe for
+// concurrent use, and concurrent operations are numbered in the order they
+// start.
 //
 // The exhaustive crash loop runs a workload with FailNth(i) for i = 1, 2, …
 // until Injected returns 0, which means the workload finished before its
@@ -270,7 +271,7 @@ func (f *Faulty) Written() []string {
 // URI returns the inner store's URI.
 func (f *Faulty) URI() string { return f.inner.URI() }
 
-// begin numbers a call and asks the injectors about it. A non-nil error
+// begin numbers a call and runs the injectors on it. A non-nil error
 // means the call must not run.
 func (f *Faulty) begin(ctx context.Context, op Op, keys ...string) (Call, Fault, error) {
 	f.mu.Lock()
@@ -307,8 +308,8 @@ func (f *Faulty) begin(ctx context.Context, op Op, keys ...string) (Call, Fault,
 	return c, fault, nil
 }
 
-// finish records a write and turns its result into a lost response when
-// the fault says so.
+// finish records a write and, for a LoseResponse fault, replaces its result
+// with an unknown-outcome error.
 func (f *Faulty) finish(c Call, fault Fault, err error) error {
 	if err == nil && (c.Op == OpPut || c.Op == OpPutIfAbsent) {
 		f.mu.Lock()

@@ -95,10 +95,12 @@ func (l *Local) PutIfAbsent(ctx context.Context, key string, data []byte) error 
 	if _, err := os.Lstat(dst); err == nil {
 		return fmt.Errorf("put-if-absent %s: %w", dst, ErrAlreadyExists)
 	}
+
 	tmp, err := l.writeTemp(ctx, key, bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
+
 	linkErr := os.Link(tmp, dst)
 	// A crash here leaves the temp file beside the key; Delete(key) removes it.
 	rmErr := os.Remove(tmp)
@@ -139,6 +141,11 @@ func (l *Local) writeTemp(ctx context.Context, key string, body io.Reader) (stri
 		_ = f.Close()
 		_ = os.Remove(tmp)
 		return "", fmt.Errorf("put %s: %s: %w", dst, step, err)
+	}
+	// CreateTemp makes the file 0600; table files are read by other users'
+	// engines (Spark, delta-rs), so they get the usual 0644 less the umask.
+	if err := f.Chmod(os.FileMode(0o644 &^ umask())); err != nil {
+		return fail("set file mode", err)
 	}
 	if _, err := io.Copy(f, ctxReader{ctx: ctx, r: body}); err != nil {
 		return fail("write temp file", err)
@@ -224,6 +231,7 @@ func (l *Local) GetRange(ctx context.Context, key string, offset, length int64) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+
 	p := l.path(key)
 	f, err := os.Open(p)
 	if err != nil {
@@ -238,6 +246,7 @@ func (l *Local) GetRange(ctx context.Context, key string, offset, length int64) 
 		f.Close()
 		return nil, fmt.Errorf("get %s: is a folder, not an object: %w", p, ErrNotFound)
 	}
+
 	if offset == 0 && length == -1 {
 		return f, nil
 	}
@@ -283,43 +292,53 @@ func (l *Local) List(ctx context.Context, prefix string, recursive bool) ([]Obje
 	if err := validatePrefix(prefix, recursive); err != nil {
 		return nil, err
 	}
-	// The folder that holds every key starting with prefix.
-	dirKey := ""
-	if i := strings.LastIndex(prefix, "/"); i >= 0 {
-		dirKey = prefix[:i]
-	}
+
+	// dir is the folder that contains every key starting with prefix.
 	dir := l.root
-	if dirKey != "" {
-		dir = l.path(dirKey)
+	if i := strings.LastIndex(prefix, "/"); i > 0 {
+		dir = l.path(prefix[:i])
 	}
+	if recursive {
+		return l.listRecursive(ctx, dir, prefix)
+	}
+	return listFolder(dir, prefix)
+}
+
+// listFolder lists the files directly in dir, whose key prefix is prefix.
+func listFolder(dir, prefix string) ([]ObjectInfo, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+
 	var out []ObjectInfo
-	if !recursive {
-		entries, err := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				return nil, nil
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted while listing
 			}
 			return nil, fmt.Errorf("list %s: %w", dir, err)
 		}
-		for _, e := range entries {
-			if e.IsDir() {
-				continue
-			}
-			info, err := e.Info()
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					continue // deleted while listing
-				}
-				return nil, fmt.Errorf("list %s: %w", dir, err)
-			}
-			out = append(out, ObjectInfo{Key: prefix + e.Name(), Size: info.Size(), ModTime: info.ModTime()})
-		}
-		return out, nil
+		out = append(out, ObjectInfo{Key: prefix + e.Name(), Size: info.Size(), ModTime: info.ModTime()})
 	}
+	return out, nil
+}
+
+// listRecursive lists the files under dir whose keys start with prefix,
+// sorted by key.
+func (l *Local) listRecursive(ctx context.Context, dir, prefix string) ([]ObjectInfo, error) {
+	var out []ObjectInfo
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				return nil // a missing folder lists as empty; or deleted while walking
+				return nil // a missing folder lists as empty, or it was deleted while walking
 			}
 			return err
 		}
@@ -329,6 +348,7 @@ func (l *Local) List(ctx context.Context, prefix string, recursive bool) ([]Obje
 		if d.IsDir() {
 			return nil
 		}
+
 		rel, err := filepath.Rel(l.root, p)
 		if err != nil {
 			return err
@@ -350,6 +370,9 @@ func (l *Local) List(ctx context.Context, prefix string, recursive bool) ([]Obje
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
+
+	// WalkDir visits names folder by folder, which differs from plain key
+	// order: "a/b" comes before "a-c" in the walk but after it as a string.
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }

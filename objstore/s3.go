@@ -25,11 +25,11 @@ import (
 const DefaultPartSize = 8 << 20
 
 // defaultRegion is used when neither the environment nor the shared config
-// names a region. Buckets in other regions still work through the SDK's
-// redirect handling only when the region is right, so set AWS_REGION.
+// names a region. A bucket in another region needs AWS_REGION, because
+// requests are signed for one region.
 const defaultRegion = "us-east-1"
 
-// maxDeleteBatch is the most keys one DeleteObjects request may carry.
+// maxDeleteBatch is the max number of keys in one DeleteObjects request.
 const maxDeleteBatch = 1000
 
 // S3Options tunes NewS3. The zero value loads the default AWS configuration.
@@ -41,11 +41,11 @@ type S3Options struct {
 	// (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or aws.Config.BaseEndpoint),
 	// because S3-compatible servers such as MinIO expect it.
 	PathStyle bool
-	// PartSize is the multipart part size of Put in bytes; 0 means
+	// PartSize is the multipart part size of Put in bytes. Zero means
 	// DefaultPartSize. S3 requires at least 5 MiB.
 	PartSize int64
-	// Concurrency is the number of parts Put uploads at once; 0 means the
-	// SDK uploader's default (5).
+	// Concurrency is the number of parts Put uploads at once. Zero means
+	// the SDK uploader's default (5 in feature/s3/manager v1.23).
 	Concurrency int
 }
 
@@ -175,8 +175,8 @@ const maxConflictRetries = 4
 const maxPutIfAbsentAttempts = 4
 
 // PutIfAbsent writes data with If-None-Match: *. It retries transient
-// errors itself instead of through the SDK, so that it knows when an
-// earlier attempt may have landed: a 412 after such an attempt may be this
+// errors itself instead of through the SDK, so that it can track whether an
+// earlier attempt may have landed. A 412 after such an attempt may be this
 // writer's own object, so it returns ErrUnknownOutcome, not ErrAlreadyExists.
 func (s *S3) PutIfAbsent(ctx context.Context, key string, data []byte) error {
 	if err := ValidateKey(key); err != nil {
@@ -232,7 +232,8 @@ func (s *S3) PutIfAbsent(ctx context.Context, key string, data []byte) error {
 			delay = time.Duration(attempt) * 100 * time.Millisecond
 		}
 		if err := sleepCtx(ctx, delay); err != nil {
-			return s.wrapWriteErr("put-if-absent", key, lastErr, mayHaveLanded)
+			stopped := fmt.Errorf("%w (retry stopped: %v)", lastErr, err)
+			return s.wrapWriteErr("put-if-absent", key, stopped, mayHaveLanded)
 		}
 	}
 }

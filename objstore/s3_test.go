@@ -16,11 +16,11 @@ import (
 	"github.com/safewrite/safewrite/objstore"
 )
 
-// scriptedS3 is an HTTP server that answers the n-th request with the n-th
+// scriptedS3 is an HTTP server that replies to the n-th request with the n-th
 // scripted reply and repeats the last reply after that. MinIO cannot show
 // these faults on demand (a lost response after a write, a 409 from a
 // concurrent conditional write), so the PutIfAbsent outcome rules are
-// tested against this fake; the conformance test covers real MinIO.
+// tested against this fake. The conformance test covers real MinIO.
 type scriptedS3 struct {
 	mu       sync.Mutex
 	replies  []reply

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -119,6 +120,23 @@ func runConformance(t *testing.T, open func(t *testing.T) objstore.Store) {
 		put(t, s, "empty", "")
 		if got := get(t, s, "empty"); got != "" {
 			t.Fatalf("got %q, want empty", got)
+		}
+	})
+
+	t.Run("ranged read of empty object", func(t *testing.T) {
+		s := open(t)
+		put(t, s, "empty", "")
+		r, err := s.GetRange(ctx, "empty", 0, 10)
+		if err != nil {
+			t.Fatalf("GetRange: %v", err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if len(b) != 0 {
+			t.Fatalf("got %q, want empty", b)
 		}
 	})
 
@@ -388,11 +406,13 @@ func TestS3MultipartPut(t *testing.T) {
 	if _, err := rand.Read(data); err != nil {
 		t.Fatal(err)
 	}
+
 	// io.MultiReader hides the bytes.Reader, so the uploader cannot seek and
 	// must stream the body part by part.
 	if err := s.Put(ctx, "big.bin", io.MultiReader(bytes.NewReader(data)), -1); err != nil {
 		t.Fatalf("Put of %d bytes: %v", size, err)
 	}
+
 	info, err := s.Stat(ctx, "big.bin")
 	if err != nil {
 		t.Fatalf("Stat: %v", err)
@@ -400,6 +420,7 @@ func TestS3MultipartPut(t *testing.T) {
 	if info.Size != size {
 		t.Fatalf("size = %d, want %d", info.Size, size)
 	}
+
 	got, err := objstore.ReadAll(ctx, s, "big.bin")
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -407,6 +428,7 @@ func TestS3MultipartPut(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("the object read back differs from the %d bytes written", size)
 	}
+
 	r, err := s.GetRange(ctx, "big.bin", 9<<20, 16)
 	if err != nil {
 		t.Fatalf("GetRange across parts: %v", err)
@@ -418,5 +440,23 @@ func TestS3MultipartPut(t *testing.T) {
 	}
 	if !bytes.Equal(part, data[9<<20:9<<20+16]) {
 		t.Fatalf("range at 9 MiB differs from the bytes written")
+	}
+}
+
+func TestS3GenericEndpointVariable(t *testing.T) {
+	endpoint := testenv.S3Endpoint(t)
+	bucket := testenv.NewBucket(t)
+	// The SDK reads AWS_ENDPOINT_URL when AWS_ENDPOINT_URL_S3 is unset, and
+	// NewS3 must then switch to path-style addressing too.
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	os.Unsetenv("AWS_ENDPOINT_URL_S3")
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	s, err := objstore.NewS3(context.Background(), bucket, "t", objstore.S3Options{})
+	if err != nil {
+		t.Fatalf("NewS3: %v", err)
+	}
+	put(t, s, "k", "v")
+	if got := get(t, s, "k"); got != "v" {
+		t.Fatalf("got %q, want %q", got, "v")
 	}
 }

@@ -27,10 +27,10 @@ fi
 minio="${MINIO_BIN:-$gobin/minio}"
 if [[ ! -x "$minio" ]]; then
 	if pgrep -f "go install github.com/minio/minio" >/dev/null; then
-		say "waiting for a MinIO build that is already running to produce $minio"
-		for _ in $(seq 1 1800); do
-			[[ -x "$minio" ]] && ! pgrep -f "go install github.com/minio/minio" >/dev/null && break
-			sleep 1
+		say "waiting up to 30 minutes for a MinIO build that is already running"
+		for _ in $(seq 1 900); do
+			pgrep -f "go install github.com/minio/minio" >/dev/null || break
+			sleep 2
 		done
 	fi
 	if [[ ! -x "$minio" ]]; then

@@ -1,0 +1,253 @@
+package safewrite_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/safewrite/safewrite"
+	"github.com/safewrite/safewrite/deltalog"
+	"github.com/safewrite/safewrite/format"
+	"github.com/safewrite/safewrite/internal/testenv"
+	"github.com/safewrite/safewrite/objstore"
+)
+
+// BenchmarkAppendFlights3m appends the 3-million-row flights file to a new
+// table per iteration, to a local folder and to MinIO, protected (the full
+// protocol: recovery LIST, intent, upload, commit, finalize) and unprotected
+// (the same upload and Delta commit with no intent and no recovery), with
+// the Parquet file uploaded unchanged (passthrough) or re-encoded (rewrite,
+// as `safewrite append --rewrite` does).
+//
+// MB/s is input-file bytes per second. scripts/bench.sh prints the
+// protected-over-unprotected overhead from these results.
+func BenchmarkAppendFlights3m(b *testing.B) {
+	input := testenv.DataFile(b, "flights-3m.parquet")
+	inputSize, inputRows := parquetSize(b, input)
+
+	stores := []struct {
+		name string
+		// newStore returns a function that gives each iteration an empty
+		// table root.
+		newStore func(b *testing.B) func(i int) objstore.Store
+	}{
+		{"local", localRoots},
+		{"minio", minioRoots},
+	}
+	modes := []struct {
+		name   string
+		append func(ctx context.Context, b *testing.B, store objstore.Store, input string, rewrite bool) int64
+	}{
+		{"protected", appendProtected},
+		{"unprotected", appendUnprotected},
+	}
+	encodings := []struct {
+		name    string
+		rewrite bool
+	}{
+		{"passthrough", false},
+		{"rewrite", true},
+	}
+
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			newStore := st.newStore(b)
+			for _, mode := range modes {
+				b.Run(mode.name, func(b *testing.B) {
+					for _, enc := range encodings {
+						b.Run(enc.name, func(b *testing.B) {
+							ctx := context.Background()
+							iterations := 0
+							for b.Loop() {
+								b.StopTimer()
+								store := newStore(iterations)
+								b.StartTimer()
+								if got := mode.append(ctx, b, store, input, enc.rewrite); got != inputRows {
+									b.Fatalf("append wrote %d records, want %d", got, inputRows)
+								}
+								iterations++
+							}
+							seconds := b.Elapsed().Seconds()
+							b.ReportMetric(float64(inputRows)*float64(iterations)/seconds, "rows/s")
+							b.ReportMetric(float64(inputSize)*float64(iterations)/seconds/1e6, "MB/s")
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// parquetSize returns the size in bytes and the row count of a Parquet file.
+func parquetSize(b *testing.B, path string) (int64, int64) {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatalf("open benchmark input: %v", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pf, err := format.OpenParquetFile(format.Input{Name: path, Reader: f, ReaderAt: f, Size: info.Size()})
+	if err != nil {
+		b.Fatalf("read benchmark input %s: %v", path, err)
+	}
+	return info.Size(), pf.NumRows()
+}
+
+func localRoots(b *testing.B) func(int) objstore.Store {
+	dir := b.TempDir()
+	run := 0
+	return func(i int) objstore.Store {
+		run++
+		store, err := objstore.NewLocal(fmt.Sprintf("%s/table-%d", dir, run))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return store
+	}
+}
+
+func minioRoots(b *testing.B) func(int) objstore.Store {
+	bucket := testenv.NewBucket(b)
+	run := 0
+	return func(i int) objstore.Store {
+		run++
+		store, err := objstore.NewS3(context.Background(), bucket, fmt.Sprintf("table-%d", run), objstore.S3Options{})
+		if err != nil {
+			b.Fatalf("open MinIO store: %v", err)
+		}
+		return store
+	}
+}
+
+// appendProtected runs the library append, as `safewrite append` does.
+func appendProtected(ctx context.Context, b *testing.B, store objstore.Store, input string, rewrite bool) int64 {
+	tbl, err := safewrite.Open(ctx, store.URI(), safewrite.Options{Store: store})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := tbl.AppendFiles(ctx, []string{input}, safewrite.AppendOptions{Rewrite: rewrite})
+	if err != nil {
+		b.Fatalf("protected append: %v", err)
+	}
+	return res.NumRecords
+}
+
+// appendUnprotected is the baseline: the same input checks, data file
+// upload and Delta commit as the protected append, with no recovery LIST,
+// no intent record and no finalize. A kill during it leaves orphaned files.
+func appendUnprotected(ctx context.Context, b *testing.B, store objstore.Store, input string, rewrite bool) int64 {
+	f, err := os.Open(input)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := format.Input{Name: input, Reader: f, ReaderAt: f, Size: info.Size()}
+
+	table := deltalog.Open(store, deltalog.Options{})
+	snap, err := table.Load(ctx)
+	if err != nil {
+		b.Fatalf("load table: %v", err)
+	}
+	txnID := uuid.NewString()
+	var (
+		files []format.DataFile
+		setup *format.TableSetup
+	)
+	if rewrite {
+		files, setup = rewriteUnprotected(ctx, b, table, snap, store, in, txnID)
+	} else {
+		files, setup = passThroughUnprotected(ctx, b, table, snap, store, in, txnID)
+	}
+
+	req := format.CommitRequest{
+		BaseVersion: snap.Version,
+		TxnID:       txnID,
+		Files:       files,
+		Operation:   "WRITE",
+		EngineInfo:  "safewrite/" + safewrite.Version,
+	}
+	if snap.Version < 0 {
+		req.Setup = setup
+	}
+	if _, err := table.Commit(ctx, req); err != nil {
+		b.Fatalf("unprotected commit: %v", err)
+	}
+	var records int64
+	for _, df := range files {
+		records += df.NumRecords
+	}
+	return records
+}
+
+func passThroughUnprotected(ctx context.Context, b *testing.B, table *deltalog.Table, snap *format.Snapshot, store objstore.Store, in format.Input, txnID string) ([]format.DataFile, *format.TableSetup) {
+	pf, err := format.OpenParquetFile(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema, err := format.ParquetSchema(pf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	target, setup, err := table.CheckAppend(ctx, snap, schema, format.AppendOptions{})
+	if err != nil {
+		b.Fatalf("check append: %v", err)
+	}
+	if ok, reason := format.CanPassThrough(pf, target, nil); !ok {
+		b.Fatalf("input cannot be uploaded unchanged: %s", reason)
+	}
+	key := fmt.Sprintf("part-00000-%s-c000.parquet", txnID)
+	if err := store.Put(ctx, key, io.NewSectionReader(in.ReaderAt, 0, in.Size), in.Size); err != nil {
+		b.Fatalf("upload %s: %v", key, err)
+	}
+	stats, err := format.ParquetFooterStats(pf, target)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []format.DataFile{{
+		Path: key, Size: in.Size, ModificationTime: time.Now(), NumRecords: pf.NumRows(),
+		PartitionValues: map[string]*string{}, Stats: stats,
+	}}, setup
+}
+
+func rewriteUnprotected(ctx context.Context, b *testing.B, table *deltalog.Table, snap *format.Snapshot, store objstore.Store, in format.Input, txnID string) ([]format.DataFile, *format.TableSetup) {
+	rows, err := format.OpenInput(ctx, in, format.InputOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	target, setup, err := table.CheckAppend(ctx, snap, rows.Schema(), format.AppendOptions{})
+	if err != nil {
+		b.Fatalf("check append: %v", err)
+	}
+	conformed, err := format.Conform(rows, target, in.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seq := 0
+	files, err := format.WriteDataFiles(ctx, conformed, format.WriterOptions{
+		Schema: target,
+		Store:  store,
+		NewFile: func(_ context.Context, dir string) (string, error) {
+			key := fmt.Sprintf("%spart-%05d-%s-c000.snappy.parquet", dir, seq, txnID)
+			seq++
+			return key, nil
+		},
+	})
+	if err != nil {
+		b.Fatalf("write data files: %v", err)
+	}
+	return files, setup
+}
