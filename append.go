@@ -47,6 +47,10 @@ type AppendOptions struct {
 	Rewrite bool
 	// Progress receives the number of bytes uploaded so far.
 	Progress func(uploaded int64)
+	// Guard is a deadline watchdog armed for this append (see
+	// watchdog.Watchdog.Arm); pass the context that Arm returned with it.
+	// Nil checks the point of no return against Options.CommitReserve.
+	Guard commit.Guard
 }
 
 // AppendResult reports a finished append.
@@ -145,6 +149,7 @@ func (t *Table) append(ctx context.Context, sources []commit.Source, opts Append
 		Codec:          opts.Codec,
 		Rewrite:        opts.Rewrite,
 		Progress:       opts.Progress,
+		Guard:          opts.Guard,
 	})
 }
 

@@ -28,13 +28,13 @@ import (
 // protected-over-unprotected overhead from these results.
 func BenchmarkAppendFlights3m(b *testing.B) {
 	input := testenv.DataFile(b, "flights-3m.parquet")
-	inputSize, inputRows := parquetSize(b, input)
+	inputSize, inputRows := parquetSizeAndRows(b, input)
 
 	stores := []struct {
 		name string
 		// newStore returns a function that gives each iteration an empty
 		// table root.
-		newStore func(b *testing.B) func(i int) objstore.Store
+		newStore func(b *testing.B) func() objstore.Store
 	}{
 		{"local", localRoots},
 		{"minio", minioRoots},
@@ -65,7 +65,7 @@ func BenchmarkAppendFlights3m(b *testing.B) {
 							iterations := 0
 							for b.Loop() {
 								b.StopTimer()
-								store := newStore(iterations)
+								store := newStore()
 								b.StartTimer()
 								if got := mode.append(ctx, b, store, input, enc.rewrite); got != inputRows {
 									b.Fatalf("append wrote %d records, want %d", got, inputRows)
@@ -83,8 +83,8 @@ func BenchmarkAppendFlights3m(b *testing.B) {
 	}
 }
 
-// parquetSize returns the size in bytes and the row count of a Parquet file.
-func parquetSize(b *testing.B, path string) (int64, int64) {
+// parquetSizeAndRows returns the size in bytes and the row count of a Parquet file.
+func parquetSizeAndRows(b *testing.B, path string) (int64, int64) {
 	b.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -102,10 +102,10 @@ func parquetSize(b *testing.B, path string) (int64, int64) {
 	return info.Size(), pf.NumRows()
 }
 
-func localRoots(b *testing.B) func(int) objstore.Store {
+func localRoots(b *testing.B) func() objstore.Store {
 	dir := b.TempDir()
 	run := 0
-	return func(i int) objstore.Store {
+	return func() objstore.Store {
 		run++
 		store, err := objstore.NewLocal(fmt.Sprintf("%s/table-%d", dir, run))
 		if err != nil {
@@ -115,10 +115,10 @@ func localRoots(b *testing.B) func(int) objstore.Store {
 	}
 }
 
-func minioRoots(b *testing.B) func(int) objstore.Store {
+func minioRoots(b *testing.B) func() objstore.Store {
 	bucket := testenv.NewBucket(b)
 	run := 0
-	return func(i int) objstore.Store {
+	return func() objstore.Store {
 		run++
 		store, err := objstore.NewS3(context.Background(), bucket, fmt.Sprintf("table-%d", run), objstore.S3Options{})
 		if err != nil {

@@ -73,6 +73,10 @@ type Options struct {
 	Lease time.Duration
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
+	// CommitReserve is the time that must be left before an append's
+	// deadline to start its commit when no watchdog is armed; 0 means
+	// commit.DefaultCommitReserve.
+	CommitReserve time.Duration
 }
 
 // Table is an open table. It is safe for use by one goroutine at a time.
@@ -109,12 +113,13 @@ func Open(ctx context.Context, uri string, opts Options) (*Table, error) {
 	}
 	delta := deltalog.Open(store, deltalog.Options{Logger: logger, Clock: opts.Clock})
 	writer := commit.NewWriter(delta, store, commit.Options{
-		Logger:     logger,
-		OnEvent:    opts.OnEvent,
-		Clock:      opts.Clock,
-		Grace:      opts.Grace,
-		Lease:      opts.Lease,
-		EngineInfo: "safewrite/" + Version,
+		Logger:        logger,
+		OnEvent:       opts.OnEvent,
+		Clock:         opts.Clock,
+		Grace:         opts.Grace,
+		Lease:         opts.Lease,
+		EngineInfo:    "safewrite/" + Version,
+		CommitReserve: opts.CommitReserve,
 	})
 	return &Table{uri: store.URI(), opts: opts, store: store, delta: delta, writer: writer, logger: logger, storage: opts.Storage}, nil
 }

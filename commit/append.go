@@ -38,6 +38,10 @@ type AppendRequest struct {
 	Progress func(uploaded int64)
 	// TxnID overrides the generated transaction id (tests).
 	TxnID string
+	// Guard, when set, is the deadline watchdog armed for this append: its
+	// adaptive estimate replaces Options.CommitReserve at the point of no
+	// return, and it may cancel ctx before the commit starts.
+	Guard Guard
 }
 
 // AppendResult reports a finished append.
@@ -90,6 +94,7 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 	}
 
 	t := w.newTxn(snap, req.Deadline, req.Idempotency, req.TxnID)
+	t.guard = req.Guard
 	result.TxnID = t.intent.TxnID
 	suffix := codecSuffix(req.Codec)
 	firstSuffix := suffix
@@ -112,10 +117,22 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 
 	// Point of no return: a commit may only start when it and its cleanup
 	// can finish before the deadline recovery sees in the intent (I2).
-	if left := t.deadline().Sub(w.now()); left < w.opts.CommitReserve {
+	// With a guard, the reserve is the watchdog's estimate from measured
+	// commit and abort times.
+	reserve := w.commitReserve(req.Guard)
+	if left := t.deadline().Sub(w.now()); left < reserve {
 		cause := fmt.Errorf("phase point-of-no-return: table %s: %s left before the deadline, %s needed: %w",
-			w.uri, left.Round(time.Millisecond), w.opts.CommitReserve, ErrDeadline)
+			w.uri, left.Round(time.Millisecond), reserve, ErrDeadline)
 		return nil, w.abortAfterReason(ctx, t, "point-of-no-return", "deadline", cause)
+	}
+	if req.Guard != nil {
+		// BeginCommit and the watchdog's firing exclude each other: either
+		// the watchdog fired first and the commit never starts, or the
+		// commit started and the watchdog only waits for its outcome.
+		if err := req.Guard.BeginCommit(); err != nil {
+			cause := fmt.Errorf("phase point-of-no-return: table %s: %w", w.uri, err)
+			return nil, w.abortAfterReason(ctx, t, "point-of-no-return", "deadline", cause)
+		}
 	}
 
 	commitReq := format.CommitRequest{
@@ -132,7 +149,11 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 	// Durable step "commit": a crash right after it leaves a committed
 	// transaction with its intent still present; recovery finds the
 	// transaction id in the log and finalizes the intent.
+	commitStart := time.Now()
 	res, err := w.table.Commit(ctx, commitReq)
+	if req.Guard != nil {
+		req.Guard.EndCommit(commitOutcome(res, err), time.Since(commitStart))
+	}
 	switch {
 	case errors.Is(err, format.ErrCommitUnknown):
 		// I3: the commit may have been published. Delete nothing; the
@@ -177,10 +198,31 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 
 func (w *Writer) abortAfter(ctx context.Context, t *txn, phase string, cause error) error {
 	reason := "error"
-	if errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) {
+	switch {
+	case FiredByDeadline(ctx):
+		// The watchdog cancelled the uploads; its cause names the margin.
+		reason = "deadline"
+		cause = fmt.Errorf("%w: %w", context.Cause(ctx), cause)
+	case errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled):
 		reason = "deadline"
 	}
 	return w.abortAfterReason(ctx, t, phase, reason, cause)
+}
+
+// commitOutcome classifies a commit's result for Guard.EndCommit (I3).
+func commitOutcome(res format.CommitResult, err error) string {
+	switch {
+	case errors.Is(err, format.ErrCommitUnknown):
+		return "unknown"
+	case errors.Is(err, format.ErrConflict):
+		return "conflict"
+	case err != nil:
+		return "error"
+	case res.AlreadyApplied:
+		return "already-applied"
+	default:
+		return "committed"
+	}
 }
 
 // abortAfterReason rolls the transaction back and returns cause wrapped with

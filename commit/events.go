@@ -26,9 +26,11 @@ const (
 // Event is a typed notification for monitors and tests. Every rollback and
 // recovery emits one (I6).
 type Event struct {
-	Kind           EventKind
-	TxnID          string
-	Table          string
+	Kind  EventKind
+	TxnID string
+	Table string
+	// Format is the table format ("delta"); emit fills it in.
+	Format         string
 	Phase          string
 	Reason         string
 	Version        int64 // committed version, or the base version
@@ -52,6 +54,9 @@ var (
 func (w *Writer) emit(ctx context.Context, ev Event) {
 	if ev.At.IsZero() {
 		ev.At = w.now()
+	}
+	if ev.Format == "" {
+		ev.Format = w.table.Format()
 	}
 	level := slog.LevelInfo
 	if ev.Kind == EventRollback || ev.Kind == EventUnknownOutcome {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safewrite/safewrite/format"
 	"github.com/safewrite/safewrite/objstore"
 )
 
@@ -50,6 +51,11 @@ type RecoverReport struct {
 // intent present its cost is one LIST.
 func (w *Writer) Recover(ctx context.Context, opts RecoverOptions) (*RecoverReport, error) {
 	report := &RecoverReport{Table: w.uri, DryRun: opts.DryRun, Actions: []IntentAction{}}
+	if !opts.DryRun {
+		if err := w.removeStaleTemps(ctx, opts); err != nil {
+			return nil, err
+		}
+	}
 	objs, err := listIntents(ctx, w.store)
 	if err != nil {
 		return nil, fmt.Errorf("phase recover: table %s: list %s: %w", w.uri, intentPrefix, err)
@@ -173,4 +179,33 @@ func (w *Writer) planRollback(ctx context.Context, in *Intent, referenced map[st
 		plan.bytes += info.Size
 	}
 	return plan, nil
+}
+
+// removeStaleTemps deletes the temp files that a writer killed inside a
+// local Put or put-if-absent left in the intent and metadata folders (data
+// file temps go with their intent's objects). It costs one folder read per
+// folder and nothing on S3.
+func (w *Writer) removeStaleTemps(ctx context.Context, opts RecoverOptions) error {
+	cleaner, ok := w.store.(objstore.TempCleaner)
+	if !ok {
+		return nil
+	}
+	cutoff := w.now().Add(-w.opts.Grace)
+	if opts.Force {
+		cutoff = w.now()
+	}
+	folders := []string{intentPrefix}
+	if meta, ok := w.table.(format.MetadataFolders); ok {
+		folders = append(folders, meta.MetadataFolders()...)
+	}
+	for _, dir := range folders {
+		removed, err := cleaner.RemoveStaleTemps(ctx, dir, cutoff)
+		if err != nil {
+			return fmt.Errorf("phase recover: table %s: %w", w.uri, err)
+		}
+		if len(removed) > 0 {
+			w.log.Info("safewrite removed stale temp files", "table", w.uri, "folder", dir, "count", len(removed))
+		}
+	}
+	return nil
 }

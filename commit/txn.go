@@ -26,6 +26,9 @@ type txn struct {
 
 	stopLease chan struct{}
 	leaseDone chan struct{}
+
+	// guard, when set, receives the duration of every rollback.
+	guard Guard
 }
 
 func (w *Writer) newTxn(snap *format.Snapshot, deadline time.Time, key *format.IdempotencyKey, txnID string) *txn {
@@ -159,6 +162,7 @@ func (t *txn) abort(ctx context.Context, phase, reason string, cause error) erro
 	t.stopLeaseRenewal()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	start := time.Now()
 
 	t.mu.Lock()
 	objects := append([]string(nil), t.intent.Objects...)
@@ -182,6 +186,9 @@ func (t *txn) abort(ctx context.Context, phase, reason string, cause error) erro
 	}
 	if err := settleRollback(ctx, t.w.store, &t.intent, out); err != nil {
 		return err
+	}
+	if t.guard != nil {
+		t.guard.Aborted(time.Since(start))
 	}
 	t.w.emit(ctx, Event{
 		Kind: EventRollback, TxnID: t.intent.TxnID, Table: t.w.uri, Phase: phase, Reason: reason,

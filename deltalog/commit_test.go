@@ -556,22 +556,26 @@ func TestLoadMissingTable(t *testing.T) {
 	}
 }
 
-func TestReferencedFilesSkipsPathsOutsideRoot(t *testing.T) {
+func TestReferencedFilesOutsideRoot(t *testing.T) {
 	store := newLocalStore(t)
 	tbl, _ := createTable(t, store, schemaOf(col("a", format.TypeLong)), format.AppendOptions{})
+	root := strings.TrimPrefix(store.URI(), "file://")
 	writeRawCommit(t, store, 1,
 		Action{CommitInfo: &CommitInfo{Operation: "WRITE"}},
 		Action{Add: &Add{Path: "s3://other-bucket/part-0.parquet", PartitionValues: map[string]*string{}}},
 		Action{Add: &Add{Path: "/abs/part-1.parquet", PartitionValues: map[string]*string{}}},
 		Action{Add: &Add{Path: "..%2Fescape.parquet", PartitionValues: map[string]*string{}}},
+		Action{Add: &Add{Path: "file:" + root + "/../escape-2.parquet", PartitionValues: map[string]*string{}}},
 		Action{Add: &Add{Path: "a%3Ab.parquet", PartitionValues: map[string]*string{}}},
+		Action{Add: &Add{Path: "file:" + root + "/in%20root.parquet", PartitionValues: map[string]*string{}}},
 	)
 	refs, err := tbl.ReferencedFiles(context.Background())
 	if err != nil {
 		t.Fatalf("ReferencedFiles: %v", err)
 	}
-	if len(refs) != 1 || !refs["a:b.parquet"] {
-		t.Errorf("ReferencedFiles %v, want only a:b.parquet", refs)
+	want := map[string]bool{"a:b.parquet": true, "in root.parquet": true}
+	if fmt.Sprint(refs) != fmt.Sprint(want) {
+		t.Errorf("ReferencedFiles %v, want %v", refs, want)
 	}
 }
 

@@ -242,9 +242,12 @@ func (t *Table) History(ctx context.Context, limit int) ([]format.HistoryEntry, 
 }
 
 // ReferencedFiles returns the object keys of the active data files of the
-// latest version. A path that is an absolute URI, or that does not name a
-// key inside the table root once decoded, is left out, so that orphan
-// cleanup never acts on an object outside the root. A table that does not exist yet references nothing.
+// latest version. A relative path is URL-decoded to a key. An absolute URI
+// is resolved to a key when it names an object under the table root, so
+// that orphan cleanup still sees the file as referenced. Any other path
+// (another bucket, or one that escapes the root once decoded) is left out,
+// because orphan cleanup never acts on an object outside the root. A table
+// that does not exist yet references nothing.
 func (t *Table) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 	snap, err := LoadSnapshot(ctx, t.store, t.uri)
 	if errors.Is(err, ErrNoTable) {
@@ -256,7 +259,7 @@ func (t *Table) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 	t.remember(snap)
 	keys := make(map[string]bool, len(snap.Files))
 	for _, add := range snap.Files {
-		if key, ok := relativeKey(add.Path); ok {
+		if key, ok := relativeKey(t.uri, add.Path); ok {
 			keys[key] = true
 		}
 	}
@@ -264,20 +267,60 @@ func (t *Table) ReferencedFiles(ctx context.Context) (map[string]bool, error) {
 }
 
 // relativeKey decodes an add path to an object key relative to the table
-// root. It returns ok false for absolute URIs and paths that escape the root.
-func relativeKey(path string) (string, bool) {
+// root at rootURI. It returns ok false for a path outside the root.
+func relativeKey(rootURI, path string) (string, bool) {
+	var key string
 	first, _, _ := strings.Cut(path, "/")
-	if strings.Contains(first, ":") || strings.HasPrefix(path, "/") {
-		return "", false // "s3://…", "file:/…", "/abs/…"
-	}
-	key, err := url.PathUnescape(path)
-	if err != nil {
+	switch {
+	case strings.Contains(first, ":"): // "s3://…", "file:/…"
+		k, ok := keyUnderRoot(rootURI, path)
+		if !ok {
+			return "", false
+		}
+		key = k
+	case strings.HasPrefix(path, "/"):
 		return "", false
+	default:
+		k, err := url.PathUnescape(path)
+		if err != nil {
+			return "", false
+		}
+		key = k
 	}
 	if objstore.ValidateKey(key) != nil {
 		return "", false
 	}
 	return key, true
+}
+
+// keyUnderRoot returns the key of an absolute URI under the root URI. The
+// Hadoop S3 schemes s3, s3a and s3n name the same bucket, and "file:/p"
+// and "file:///p" the same file.
+func keyUnderRoot(rootURI, abs string) (string, bool) {
+	root, err := url.Parse(rootURI)
+	if err != nil {
+		return "", false
+	}
+	u, err := url.Parse(abs)
+	if err != nil {
+		return "", false
+	}
+	if normalizeScheme(u.Scheme) != normalizeScheme(root.Scheme) || u.Host != root.Host {
+		return "", false
+	}
+	prefix := strings.TrimSuffix(root.Path, "/") + "/"
+	if !strings.HasPrefix(u.Path, prefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(u.Path, prefix), true
+}
+
+func normalizeScheme(scheme string) string {
+	switch scheme = strings.ToLower(scheme); scheme {
+	case "s3a", "s3n":
+		return "s3"
+	}
+	return scheme
 }
 
 // EscapePath encodes a data file key for an add action the way Spark
@@ -291,3 +334,6 @@ func EscapePath(key string) string {
 	}
 	return strings.Join(segments, "/")
 }
+
+// MetadataFolders returns the folder that holds the log.
+func (t *Table) MetadataFolders() []string { return []string{"_delta_log/"} }

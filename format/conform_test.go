@@ -69,6 +69,7 @@ func TestConformMapsColumns(t *testing.T) {
 	if c.Schema() != target {
 		t.Errorf("Schema() is not the target schema")
 	}
+
 	got, err := readConformed(t, c)
 	if err != nil {
 		t.Fatalf("read: %v", err)
@@ -76,6 +77,7 @@ func TestConformMapsColumns(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("got %d rows, want 2", len(got))
 	}
+
 	first := got[0]
 	if first[0].Kind() != parquet.Int64 || first[0].Int64() != 1 {
 		t.Errorf("id = %v, want long 1", first[0])

@@ -9,11 +9,11 @@ import (
 )
 
 // CanPassThrough reports whether an existing Parquet file can be uploaded as
-// a data file of a table with schema target unchanged. It is true when the
-// file is flat, has exactly the target's columns under their physical names,
-// stores each in a physical and logical type that Spark reads as the Delta
-// type, and no partition column has to be split out. Otherwise reason says
-// why the file must be re-encoded.
+// a data file of a table with schema target unchanged. The file must be
+// flat and have exactly the target's columns under their physical names.
+// Each column must have a physical and logical type that Spark reads as the
+// Delta type, and no partition column may need splitting out. Otherwise
+// reason says why the file must be re-encoded.
 func CanPassThrough(f *parquet.File, target *Schema, partitionColumns []string) (ok bool, reason string) {
 	if len(partitionColumns) > 0 {
 		return false, "the table is partitioned, so partition columns must be split out of the file"
@@ -37,8 +37,8 @@ func CanPassThrough(f *parquet.File, target *Schema, partitionColumns []string) 
 		if field.ID != 0 && col.ID() != field.ID {
 			return false, fmt.Sprintf("column %q has field id %d in the file, the table expects %d", name, col.ID(), field.ID)
 		}
-		if why := typeMismatch(col.Type(), field.Type); why != "" {
-			return false, fmt.Sprintf("column %q: %s", name, why)
+		if mismatch := typeMismatch(col.Type(), field.Type); mismatch != "" {
+			return false, fmt.Sprintf("column %q: %s", name, mismatch)
 		}
 	}
 	return true, ""

@@ -23,8 +23,8 @@ const StringStatsPrefixLength = 32
 // StatisticsCollection.truncateMaxStringAgg) uses U+FFFD.
 const maxStringTieBreaker = '\uFFFD'
 
-// statKind is how min and max of a column are compared, from its physical
-// type and Delta type.
+// statKind is the comparison used for the min and max of a column, chosen
+// from its physical type and Delta type.
 type statKind int
 
 const (
@@ -335,7 +335,7 @@ func physicalName(f Field) string {
 // ParquetFooterStats builds Delta file statistics for the fields of schema
 // from the column chunk statistics in an existing file's footer, merged over
 // its row groups. A column whose min or max is missing from any row group
-// that holds values gets no min and max; a column missing from the file is
+// that holds values gets no min and max. A column missing from the file is
 // all nulls.
 func ParquetFooterStats(f *parquet.File, schema *Schema) (*FileStats, error) {
 	meta := f.Metadata()

@@ -133,3 +133,11 @@ type AppendOptions struct {
 	// table is created; "" leaves it off.
 	ColumnMapping string
 }
+
+// MetadataFolders is implemented by formats that write metadata into
+// folders of the table root. Recovery removes the stale temp files that a
+// killed writer's put-if-absent leaves there on stores that use temp files.
+type MetadataFolders interface {
+	// MetadataFolders returns folder keys ending in "/", such as "_delta_log/".
+	MetadataFolders() []string
+}

@@ -46,13 +46,19 @@ const (
 // Rows must be in opts.Schema field order (use Conform first). Each file is
 // streamed to the store while it is written; its key comes from opts.NewFile
 // before the first byte is uploaded. On an error or a cancelled ctx the
-// uploads in flight are aborted and the error names the key concerned; files
-// already uploaded stay, and the caller deletes the keys it recorded.
+// uploads in flight are aborted and the error names the key concerned.
+// Files already uploaded stay, because the caller deletes the keys it
+// recorded.
 func WriteDataFiles(ctx context.Context, src RowSource, opts WriterOptions) ([]DataFile, error) {
 	w, err := newDataWriter(opts)
 	if err != nil {
 		return nil, err
 	}
+	// Uploads get their own context so that an abort also stops an upload
+	// that is blocked on the network rather than on reading its body.
+	uploadCtx, cancelUploads := context.WithCancel(ctx)
+	defer cancelUploads()
+	w.uploadCtx, w.cancelUploads = uploadCtx, cancelUploads
 	if err := w.copyRows(ctx, src); err != nil {
 		w.abort(err)
 		return nil, err
@@ -75,17 +81,19 @@ type dataWriter struct {
 	dataFields []Field
 	dataIndex  []int
 	// partIndex are the source positions of the partition columns.
-	partIndex    []int
-	schema       *parquet.Schema
-	open         map[string]*openFile
-	useClock     uint64
-	uploaded     int64
-	done         []DataFile
-	scratch      big.Int
-	valueBuf     []parquet.Value
-	pending      map[string]*pendingRows
-	pendingBytes int64
-	runBuf       []parquet.Row
+	partIndex     []int
+	schema        *parquet.Schema
+	open          map[string]*openFile
+	useClock      uint64
+	uploaded      int64
+	done          []DataFile
+	scratch       big.Int
+	valueBuf      []parquet.Value
+	pending       map[string]*pendingRows
+	pendingBytes  int64
+	uploadCtx     context.Context
+	cancelUploads context.CancelFunc
+	runBuf        []parquet.Row
 }
 
 func newDataWriter(opts WriterOptions) (*dataWriter, error) {
@@ -245,7 +253,7 @@ func (w *dataWriter) partitionOf(row parquet.Row, rowNum int64) (string, []*stri
 // writeRun writes rows of one partition to its open file. When the
 // partition has no open file and maxOpenFiles are open, the rows are held
 // in memory instead, so that interleaved partitions do not close and open a
-// file for every few rows; past pendingBufferBytes the largest held
+// file for every few rows. Past pendingBufferBytes, the largest held
 // partition gets a file in place of the least recently used one.
 func (w *dataWriter) writeRun(ctx context.Context, dir string, values []*string, rows []parquet.Row) error {
 	if w.open[dir] != nil || len(w.open) < maxOpenFiles {
@@ -307,12 +315,9 @@ func (w *dataWriter) writeToFile(ctx context.Context, dir string, values []*stri
 		if err != nil {
 			return err
 		}
-		// Write at most one row group's worth before checking the size, so
-		// a file does not overshoot the target by more than that.
-		n := len(rows)
-		if n > rowGroupMaxRows {
-			n = rowGroupMaxRows
-		}
+		// Write one read batch at a time before checking the size, so a
+		// long run of held rows still rolls files at the target size.
+		n := min(len(rows), readBatchRows)
 		if err := f.write(rows[:n]); err != nil {
 			return f.wrap(err)
 		}
@@ -381,7 +386,7 @@ func (w *dataWriter) fileFor(ctx context.Context, dir string, values []*string) 
 	if err != nil {
 		return nil, fmt.Errorf("name data file in %q: %w", dir, err)
 	}
-	f := w.startFile(ctx, key, dir, values)
+	f := w.startFile(key, dir, values)
 	f.lastUse = w.useClock
 	w.open[dir] = f
 	return f, nil
@@ -421,6 +426,7 @@ func (w *dataWriter) closeAll(ctx context.Context) error {
 
 // abort stops every upload in flight so that no partial object is stored.
 func (w *dataWriter) abort(cause error) {
+	w.cancelUploads()
 	for dir, f := range w.open {
 		f.abort(cause)
 		delete(w.open, dir)
@@ -453,7 +459,7 @@ type openFile struct {
 
 // startFile starts the upload goroutine of key and the parquet writer that
 // feeds it. Nothing is written until the first row group is flushed.
-func (w *dataWriter) startFile(ctx context.Context, key, dir string, values []*string) *openFile {
+func (w *dataWriter) startFile(key, dir string, values []*string) *openFile {
 	pr, pipeW := io.Pipe()
 	f := &openFile{
 		key:    key,
@@ -478,7 +484,7 @@ func (w *dataWriter) startFile(ctx context.Context, key, dir string, values []*s
 	)
 	store := w.opts.Store
 	go func() {
-		err := store.Put(ctx, key, pr, -1)
+		err := store.Put(w.uploadCtx, key, pr, -1)
 		if err == nil {
 			// A store that returns before reading the whole body must not
 			// let the writer believe the file was stored.

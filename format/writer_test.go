@@ -418,6 +418,7 @@ func TestWriteDataFilesRollsAtTargetSize(t *testing.T) {
 	if len(files) < 3 {
 		t.Fatalf("got %d files, want several with a 512 KiB target", len(files))
 	}
+
 	var total, totalSize int64
 	for i, df := range files {
 		total += df.NumRecords
@@ -445,6 +446,21 @@ func TestWriteDataFilesRollsAtTargetSize(t *testing.T) {
 	}
 }
 
+func TestWriteDataFilesEmptyInput(t *testing.T) {
+	var keys []string
+	files, err := WriteDataFiles(context.Background(), &sequenceSource{schema: seqSchema},
+		WriterOptions{Schema: seqSchema, Store: newTestStore(t), NewFile: keyNamer(&keys)})
+	if err != nil {
+		t.Fatalf("WriteDataFiles: %v", err)
+	}
+	if len(files) != 0 {
+		t.Errorf("got %d files for no rows, want none", len(files))
+	}
+	if len(keys) != 0 {
+		t.Errorf("NewFile called %d times for no rows", len(keys))
+	}
+}
+
 func TestWriteDataFilesPartitioned(t *testing.T) {
 	schema := &Schema{Fields: []Field{
 		{Name: "id", Type: Type{Name: TypeLong}},
@@ -463,11 +479,12 @@ func TestWriteDataFilesPartitioned(t *testing.T) {
 		t.Fatalf("WriteDataFiles: %v", err)
 	}
 	wantDirs := map[string]*string{
-		"region=a%2Fb/":                       ptr("a/b"),
-		"region=x%3Dy/":                       ptr("x=y"),
-		"region=new york/":                    ptr("new york"),
+		"region=a%2Fb/":                      ptr("a/b"),
+		"region=x%3Dy/":                      ptr("x=y"),
+		"region=new york/":                   ptr("new york"),
 		"region=__HIVE_DEFAULT_PARTITION__/": nil,
 	}
+
 	rowsPerDir := map[string]int64{}
 	for _, df := range files {
 		dir := df.Path[:strings.LastIndex(df.Path, "/")+1]
@@ -513,6 +530,7 @@ func TestWriteDataFilesManyPartitions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WriteDataFiles: %v", err)
 	}
+
 	var total int64
 	seen := map[string]bool{}
 	for _, df := range files {
@@ -600,6 +618,63 @@ func TestWriteDataFilesErrors(t *testing.T) {
 	})
 }
 
+// trackingStore counts Put calls that have not returned yet.
+type trackingStore struct {
+	*objstore.Local
+	active atomic.Int64
+	failOn string
+}
+
+func (s *trackingStore) Put(ctx context.Context, key string, body io.Reader, size int64) error {
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	if strings.Contains(key, s.failOn) {
+		_, _ = io.CopyN(io.Discard, body, 100)
+		return errInjected
+	}
+	return s.Local.Put(ctx, key, body, size)
+}
+
+func TestWriteDataFilesJoinsUploadsOnError(t *testing.T) {
+	schema := &Schema{Fields: []Field{
+		{Name: "id", Type: Type{Name: TypeLong}},
+		{Name: "name", Type: Type{Name: TypeString}, Nullable: true},
+		{Name: "score", Type: Type{Name: TypeDouble}, Nullable: true},
+		{Name: "bucket", Type: Type{Name: TypeInteger}},
+	}}
+	store := &trackingStore{Local: newTestStore(t), failOn: "bucket=7/"}
+	var keys []string
+	_, err := WriteDataFiles(context.Background(),
+		&sequenceSource{schema: schema, n: 200_000, group: func(i int) parquet.Value { return i32(int32(i % 10)) }},
+		WriterOptions{Schema: schema, Store: store, NewFile: keyNamer(&keys), PartitionColumns: []string{"bucket"}, TargetFileSize: 64 << 10})
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("error = %v, want the injected failure", err)
+	}
+	if !strings.Contains(err.Error(), "bucket=7/") {
+		t.Errorf("error %q does not name the failed key", err)
+	}
+	if n := store.active.Load(); n != 0 {
+		t.Errorf("%d uploads still running after WriteDataFiles returned", n)
+	}
+	// An aborted upload must not leave a partial object: every stored key
+	// is a whole parquet file.
+	stored := 0
+	for _, k := range keys {
+		_, statErr := store.Stat(context.Background(), k)
+		if errors.Is(statErr, objstore.ErrNotFound) {
+			continue
+		}
+		if statErr != nil {
+			t.Fatalf("stat %s: %v", k, statErr)
+		}
+		stored++
+		openStored(t, store.Local, k)
+	}
+	if stored == len(keys) {
+		t.Errorf("all %d keys were stored, want the failed and aborted ones missing", len(keys))
+	}
+}
+
 func TestWriteDataFilesCodecs(t *testing.T) {
 	for _, codec := range []struct{ name, want string }{
 		{"", "SNAPPY"}, {"zstd", "ZSTD"}, {"gzip", "GZIP"}, {"uncompressed", "UNCOMPRESSED"},
@@ -633,22 +708,42 @@ func deref(p *string) string {
 	return *p
 }
 
+// discardStore reads and drops every body, to measure the writer alone.
+type discardStore struct{ *objstore.Local }
+
+func (discardStore) Put(ctx context.Context, key string, body io.Reader, size int64) error {
+	_, err := io.Copy(io.Discard, body)
+	return err
+}
+
+// BenchmarkWriteDataFiles writes 1M generated rows (long, 12-byte string,
+// double). MB/s counts 28 input bytes per row.
 func BenchmarkWriteDataFiles(b *testing.B) {
 	const n = 1_000_000
-	for b.Loop() {
-		store, err := objstore.NewLocal(b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		var keys []string
-		var written int64
-		_, err = WriteDataFiles(context.Background(), &sequenceSource{schema: seqSchema, n: n},
-			WriterOptions{Schema: seqSchema, Store: store, NewFile: keyNamer(&keys), Progress: func(x int64) { written = x }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(written)/(1<<20), "MB-written/op")
+	stores := []struct {
+		name string
+		make func(b *testing.B) objstore.Store
+	}{
+		{"local store", func(b *testing.B) objstore.Store {
+			s, err := objstore.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"discard store", func(b *testing.B) objstore.Store { return discardStore{} }},
 	}
-	// Input bytes: 8 (id) + 12 (name) + 8 (score) per row.
-	b.SetBytes(n * 28)
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			b.SetBytes(n * 28)
+			for b.Loop() {
+				var keys []string
+				_, err := WriteDataFiles(context.Background(), &sequenceSource{schema: seqSchema, n: n},
+					WriterOptions{Schema: seqSchema, Store: st.make(b), NewFile: keyNamer(&keys)})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

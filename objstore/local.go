@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Local is a Store in a folder of the local filesystem.
@@ -449,4 +450,42 @@ func hasAnyPrefix(name string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// RemoveStaleTemps removes temp files in dir older than cutoff. A temp file
+// of a Put still running is younger than any sensible cutoff, because its
+// modification time moves with every write.
+func (l *Local) RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error) {
+	if dir != "" {
+		if err := ValidateKey(strings.TrimSuffix(dir, "/")); err != nil {
+			return nil, err
+		}
+	}
+	folder := l.root
+	if dir != "" {
+		folder = l.path(strings.TrimSuffix(dir, "/"))
+	}
+	entries, err := os.ReadDir(folder)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("remove stale temp files: read folder %s: %w", folder, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, ".") || !strings.Contains(name, ".tmp-") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(folder, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove stale temp file %s: %w", filepath.Join(folder, name), err)
+		}
+		removed = append(removed, dir+name)
+	}
+	return removed, nil
 }

@@ -80,3 +80,12 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	defer r.Close()
 	return io.ReadAll(r)
 }
+
+// TempCleaner is implemented by stores that stage writes in temp files
+// (Local). A writer killed in the middle of a Put leaves its temp file; a
+// recoverer removes the stale ones. S3 has no such files and no such method.
+type TempCleaner interface {
+	// RemoveStaleTemps removes the temp files directly in folder dir
+	// ("" or ending in "/") last modified before cutoff, and returns their keys.
+	RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error)
+}

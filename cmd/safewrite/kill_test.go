@@ -383,7 +383,7 @@ func recoverAfterDeadline(t *testing.T, bin string, store *objstore.Local, label
 		time.Sleep(wait + 50*time.Millisecond)
 	}
 	var report commit.RecoverReport
-	decodeReport(t, runCLI(t, bin, "recover", "--table", store.Root(), "--grace", "1ms", "--json"), &report, label)
+	decodeReport(t, runCLI(t, bin, "recover", "--table", store.Root(), "--grace", "0s", "--json"), &report, label)
 	if report.Live > 0 {
 		t.Errorf("%s: recover --grace 0s at %s left %d intents live although every deadline passed (latest %s)",
 			label, time.Now().UTC().Format(time.RFC3339Nano), report.Live, latest.Format(time.RFC3339Nano))
