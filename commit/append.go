@@ -101,7 +101,7 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 	if prepared[0].file != nil {
 		firstSuffix = unchangedSuffix
 	}
-	if err := t.begin(ctx, "", firstSuffix); err != nil {
+	if err := t.begin(ctx, len(partitionColumns(snap, req)) > 0, firstSuffix); err != nil {
 		// The intent PUT may or may not have landed; nothing else exists.
 		// A leftover intent names no existing object and recovery removes it.
 		return nil, err

@@ -74,14 +74,17 @@ func (t *txn) reserveLocked(dir, suffix string) {
 	}
 }
 
-// begin writes the first intent, reserving a first batch of names in
-// firstDir. Durable step "intent": a crash right after it leaves an intent
-// that names objects none of which exist yet; recovery deletes the intent
-// once its deadline has passed.
-func (t *txn) begin(ctx context.Context, firstDir, suffix string) error {
+// begin writes the first intent. Unless the table is partitioned, when the
+// folders are not known yet, it reserves a first batch of names in the root.
+// Durable step "intent": a crash right after it leaves an intent that names
+// objects none of which exist yet; recovery deletes the intent once its
+// deadline has passed.
+func (t *txn) begin(ctx context.Context, partitioned bool, suffix string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.reserveLocked(firstDir, suffix)
+	if !partitioned {
+		t.reserveLocked("", suffix)
+	}
 	return writeIntent(ctx, t.w.store, &t.intent)
 }
 
