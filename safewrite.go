@@ -66,7 +66,7 @@ type Options struct {
 	// OnEvent receives every rollback and recovery event.
 	OnEvent func(commit.Event)
 	// Grace is the clock-skew grace before recovery may settle an expired
-	// intent; 0 means commit.DefaultGrace.
+	// intent; 0 means commit.DefaultGrace and commit.NoGrace means none.
 	Grace time.Duration
 	// Lease is the renewed deadline of writers without a deadline; 0 means
 	// commit.DefaultLease.

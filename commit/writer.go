@@ -17,7 +17,7 @@ type Options struct {
 	// Clock returns the current time; nil uses time.Now.
 	Clock func() time.Time
 	// Grace is the clock-skew grace added to an intent's deadline before
-	// recovery may touch it (I2); 0 means DefaultGrace.
+	// recovery may touch it (I2); 0 means DefaultGrace and NoGrace means none.
 	Grace time.Duration
 	// Lease is the renewed deadline of a writer that has no deadline of its
 	// own; 0 means DefaultLease.
@@ -33,6 +33,9 @@ type Options struct {
 const (
 	// DefaultGrace covers clock skew between a dead writer and its recoverer.
 	DefaultGrace = 30 * time.Second
+	// NoGrace asks for no grace at all, for writers on the recoverer's own
+	// clock (tests, one machine).
+	NoGrace time.Duration = -1
 	// DefaultLease is how long a lease-holding writer's intent stays live
 	// without renewal; the writer renews it every third of that.
 	DefaultLease = 2 * time.Minute
@@ -56,8 +59,11 @@ func NewWriter(table format.Table, store objstore.Store, opts Options) *Writer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if opts.Grace == 0 {
+	switch {
+	case opts.Grace == 0:
 		opts.Grace = DefaultGrace
+	case opts.Grace < 0:
+		opts.Grace = 0
 	}
 	if opts.Lease == 0 {
 		opts.Lease = DefaultLease

@@ -44,6 +44,12 @@ alone unless --force is given.`,
 			if err != nil {
 				return err
 			}
+			if grace < 0 {
+				return usagef("invalid --grace %s: give a duration of 0s or more", grace)
+			}
+			if grace == 0 {
+				grace = commit.NoGrace
+			}
 			tbl, err := safewrite.Open(ctx, table, safewrite.Options{Logger: logger, Grace: grace})
 			if err != nil {
 				return err
