@@ -88,6 +88,7 @@ S3-compatible store.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newAppendCommand(&g), newRecoverCommand(&g), newInspectCommand(&g), newHistoryCommand(&g))
+	root.AddCommand(newKillTestCommand(&g), newKillTestWriterCommand(&g))
 	return root
 }
 

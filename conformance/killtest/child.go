@@ -102,14 +102,12 @@ func (c *child) waitFor(ctx context.Context, want string) (bool, error) {
 func (c *child) waitOrKillAfter(delay time.Duration) (bool, error) {
 	timer := time.NewTimer(delay - time.Since(c.start))
 	defer timer.Stop()
-	var output []string
 	for {
 		select {
-		case line, ok := <-c.lines:
+		case _, ok := <-c.lines:
 			if !ok {
 				return false, <-c.done
 			}
-			output = append(output, line)
 		case <-timer.C:
 			c.kill()
 			return true, nil

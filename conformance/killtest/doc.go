@@ -3,9 +3,9 @@
 // table afterwards with a reader that shares none of the writer's state.
 //
 // It reproduces, on safewrite, an experiment that SIGKILLed Spark writers on
-// AWS Lambda 860 times against Delta Lake and Iceberg tables: every kill
-// between the data upload and the commit left orphaned Parquet files, an
-// unchanged table and no record that anything had gone wrong.
+// AWS Lambda 860 times against Delta Lake and Iceberg tables. There, every
+// kill between the data upload and the commit left orphaned Parquet files,
+// an unchanged table and no record that anything had gone wrong.
 //
 // Two writers are compared:
 //

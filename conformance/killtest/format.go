@@ -31,7 +31,7 @@ type Format interface {
 	Inspect(ctx context.Context, store objstore.Store) View
 }
 
-// View is what an independent reader sees in a table.
+// View is the state of a table as an independent reader sees it.
 type View struct {
 	// Exists is false when the table has no commit at all.
 	Exists  bool
@@ -42,7 +42,7 @@ type View struct {
 	Referenced map[string]bool
 	// Missing are referenced keys that do not exist in the store.
 	Missing []string
-	// Err is why the table could not be read; "" when it could.
+	// Err is the reason the table could not be read, or "" when it could.
 	Err string
 }
 

@@ -87,7 +87,7 @@ func RunWriter(ctx context.Context, cfg WriterConfig) error {
 
 // writeUnprotected is the baseline writer: upload the data files, then
 // commit them in one log entry. Nothing records the transaction before the
-// commit, so a kill between the two phases leaves files no one knows about.
+// commit, so a kill between the two phases leaves files that nothing refers to.
 func writeUnprotected(ctx context.Context, cfg WriterConfig, store objstore.Store) error {
 	table := cfg.Format.Open(store)
 	snap, err := table.Load(ctx)
