@@ -13,7 +13,7 @@ import (
 // flat and have exactly the target's columns under their physical names.
 // Each column must have a physical and logical type that Spark reads as the
 // Delta type, and no partition column may need splitting out. Otherwise
-// reason says why the file must be re-encoded.
+// reason explains why the file must be re-encoded.
 func CanPassThrough(f *parquet.File, target *Schema, partitionColumns []string) (ok bool, reason string) {
 	if len(partitionColumns) > 0 {
 		return false, "the table is partitioned, so partition columns must be split out of the file"

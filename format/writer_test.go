@@ -642,6 +642,7 @@ func TestWriteDataFilesJoinsUploadsOnError(t *testing.T) {
 		{Name: "score", Type: Type{Name: TypeDouble}, Nullable: true},
 		{Name: "bucket", Type: Type{Name: TypeInteger}},
 	}}
+
 	store := &trackingStore{Local: newTestStore(t), failOn: "bucket=7/"}
 	var keys []string
 	_, err := WriteDataFiles(context.Background(),
@@ -650,6 +651,7 @@ func TestWriteDataFilesJoinsUploadsOnError(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("error = %v, want the injected failure", err)
 	}
+
 	if !strings.Contains(err.Error(), "bucket=7/") {
 		t.Errorf("error %q does not name the failed key", err)
 	}
