@@ -214,7 +214,6 @@ func (a *Arm) EndCommit(outcome string, took time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.state == stateCommitting {
-		a.outcome = outcome
 		a.state = stateDone
 		close(a.commitDone)
 	}
@@ -267,6 +266,9 @@ func (a *Arm) watch(ctx context.Context) {
 		left := time.Until(a.deadline)
 		cause := fmt.Errorf("watchdog fired with %s left before the deadline %s (margin %s): %w",
 			left.Round(time.Millisecond), a.deadline.UTC().Format(time.RFC3339Nano), a.margin, commit.ErrDeadline)
+		// NOTE: a cancelled S3 PUT whose body was already sent may still be
+		// applied by the server after the rollback deleted its key, leaving
+		// one orphan that only an orphan cleanup finds.
 		a.cancel(cause)
 		a.w.log.LogAttrs(ctx, slog.LevelWarn, "safewrite watchdog fired: cancelling the uploads",
 			slog.String("table", a.table), slog.Duration("left", left), slog.Duration("margin", a.margin))
