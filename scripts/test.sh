@@ -5,9 +5,11 @@
 #   bash scripts/test.sh ./objstore/... -v    # given packages and flags
 #   bash scripts/test.sh -run TestStore       # flags only: ./... is added
 #
-# Needs only Go and curl. MinIO is built with `go install` on first use
-# (several minutes) and reused from $(go env GOPATH)/bin after that; set
-# MINIO_BIN to use another binary. The default test timeout is 60m; a
+# Needs only Go, curl and python3 (for the cfn-lint venv). MinIO and the
+# Lambda runtime emulator are built with `go install` on first use (several
+# minutes) and reused from $(go env GOPATH)/bin after that; set MINIO_BIN to
+# use another MinIO binary, and SAFEWRITE_SKIP_LAMBDA_DEPS=1 to skip the
+# Lambda tool installs (the Lambda tests then skip, or fail under CI=true). The default test timeout is 60m; a
 # -timeout flag in the arguments overrides it.
 set -euo pipefail
 
@@ -17,6 +19,12 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+
+# The Lambda tests need the runtime emulator and cfn-lint; this installs
+# both (reused when present) and lints the deploy template.
+if [[ "${SAFEWRITE_SKIP_LAMBDA_DEPS:-}" != "1" ]]; then
+	bash scripts/lambda-deps.sh
+fi
 
 # Locate or build MinIO.
 gobin="$(go env GOBIN)"
