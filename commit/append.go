@@ -232,7 +232,7 @@ func (w *Writer) abortAfterReason(ctx context.Context, t *txn, phase, reason str
 	if err := t.abort(ctx, phase, reason, cause); err != nil {
 		return fmt.Errorf("%w; rollback failed, run recover after the deadline: %v", cause, err)
 	}
-	return fmt.Errorf("%w (transaction %s %w)", cause, t.intent.TxnID, ErrRolledBack)
+	return fmt.Errorf("%w; %w: %s", cause, ErrRolledBack, t.intent.TxnID)
 }
 
 // preparedSource is a source opened and checked, ready to stage.

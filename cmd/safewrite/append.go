@@ -14,6 +14,7 @@ import (
 
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/format"
+	"github.com/safewrite/safewrite/watchdog"
 )
 
 type appendFlags struct {
@@ -30,6 +31,8 @@ type appendFlags struct {
 	codec          string
 	rewrite        bool
 	jsonOutput     bool
+	noWatchdog     bool
+	margin         time.Duration
 }
 
 func newAppendCommand(g *globalFlags) *cobra.Command {
@@ -66,6 +69,8 @@ is uploaded unchanged; --rewrite re-encodes it.`,
 	fl.StringVar(&f.codec, "codec", "snappy", "Parquet compression: snappy, zstd, gzip or uncompressed")
 	fl.BoolVar(&f.rewrite, "rewrite", false, "re-encode Parquet inputs even when they could be uploaded unchanged")
 	fl.BoolVar(&f.jsonOutput, "json", false, "print the result as JSON on standard output")
+	fl.BoolVar(&f.noWatchdog, "no-watchdog", false, "with --timeout, do not arm the watchdog that rolls the append back before the deadline")
+	fl.DurationVar(&f.margin, "margin", watchdog.DefaultFloor, "with --timeout, the least time before the deadline at which the watchdog rolls back an upload that has not reached its commit")
 	return cmd
 }
 
@@ -117,6 +122,21 @@ func runAppend(cmd *cobra.Command, g *globalFlags, f *appendFlags, args []string
 	table, err := g.openTable(ctx, f.table, f.tableFormat)
 	if err != nil {
 		return err
+	}
+	if f.timeout > 0 && !f.noWatchdog {
+		// The watchdog needs the deadline before the append computes it, so
+		// the CLI passes a fixed deadline instead of the timeout.
+		logger, err := g.logger()
+		if err != nil {
+			return err
+		}
+		opts.Deadline = time.Now().Add(f.timeout)
+		opts.Timeout = 0
+		dog := watchdog.New(watchdog.Options{Floor: f.margin, Logger: logger})
+		armed, arm := dog.Arm(ctx, opts.Deadline, table.URI(), "delta")
+		defer arm.Disarm()
+		ctx = armed
+		opts.Guard = arm
 	}
 	bar := newProgress()
 	opts.Progress = bar.update
