@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -62,11 +63,20 @@ func ParseIdempotencyKey(s string) (*format.IdempotencyKey, error) {
 	if i <= 0 || i == len(s)-1 {
 		return nil, fmt.Errorf("invalid idempotency key %q: expected APP:VERSION, for example etl-daily:20261204", s)
 	}
-	version, err := strconv.ParseInt(s[i+1:], 10, 64)
-	if err != nil || version < 0 {
-		return nil, fmt.Errorf("invalid idempotency key %q: VERSION must be a non-negative integer", s)
+	app, digits := s[:i], s[i+1:]
+	if strings.TrimSpace(app) != app || strings.ContainsAny(app, "\t\n\r") {
+		return nil, fmt.Errorf("invalid idempotency key %q: APP must not start or end with white space or contain control characters", s)
 	}
-	return &format.IdempotencyKey{AppID: s[:i], Version: version}, nil
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return nil, fmt.Errorf("invalid idempotency key %q: VERSION must be a non-negative integer of digits only", s)
+		}
+	}
+	version, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("invalid idempotency key %q: VERSION must be at most %d", s, int64(math.MaxInt64))
+	}
+	return &format.IdempotencyKey{AppID: app, Version: version}, nil
 }
 
 // AppendFiles appends input files given as local paths, file:// or s3://

@@ -207,3 +207,55 @@ func openLocalStore(t *testing.T, local *objstore.Local) *safewrite.Table {
 	}
 	return tbl
 }
+
+func TestRecoverTempIntentByDeadline(t *testing.T) {
+	// A writer killed between writing its intent's temp file and renaming
+	// it leaves the temp file. Recovery keeps a complete one until the
+	// deadline inside it has passed (I2) and removes a partial one by age.
+	ctx := context.Background()
+	local, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := commit.Intent{TxnID: "live", Deadline: time.Now().Add(time.Hour), Objects: []string{"part-00000-live-c000.parquet"}}
+	data, _ := json.Marshal(live)
+	dir := filepath.Join(local.Root(), "_safewrite", "intents")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	complete := filepath.Join(dir, ".live.json.tmp-1")
+	partial := filepath.Join(dir, ".dead.json.tmp-2")
+	if err := os.WriteFile(complete, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(partial, data[:10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute)
+	for _, p := range []string{complete, partial} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tbl, err := safewrite.Open(ctx, local.URI(), safewrite.Options{Store: local, Grace: commit.NoGrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Recover(ctx, commit.RecoverOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(complete); err != nil {
+		t.Errorf("I2: recovery removed the temp intent of a live writer: %v", err)
+	}
+	if _, err := os.Stat(partial); err == nil {
+		t.Errorf("recovery kept a partial temp intent a minute old")
+	}
+
+	if _, err := tbl.Recover(ctx, commit.RecoverOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(complete); err == nil {
+		t.Errorf("recover --force kept a temp intent")
+	}
+}

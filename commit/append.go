@@ -67,6 +67,9 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 		return nil, fmt.Errorf("append to %s: no input given: %w", w.uri, format.ErrBadInput)
 	}
 	defer closeSources(req.Sources)
+	if err := format.CheckCodec(req.Codec); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", w.uri, err)
+	}
 
 	recovery, err := w.Recover(ctx, RecoverOptions{})
 	if err != nil {

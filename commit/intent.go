@@ -47,7 +47,7 @@ type Outcome struct {
 	TxnID          string    `json:"txnId"`
 	Table          string    `json:"table"`
 	Outcome        string    `json:"outcome"` // "rolled-back"
-	Reason         string    `json:"reason"`  // "deadline", "conflict", "error", "expired", "already-applied"
+	Reason         string    `json:"reason"`  // "deadline", "conflict", "error", "expired", "forced", "already-applied"
 	Phase          string    `json:"phase"`
 	BaseVersion    int64     `json:"baseVersion"`
 	ObjectsRemoved int       `json:"objectsRemoved"`

@@ -2,6 +2,7 @@ package commit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -133,15 +134,19 @@ func (w *Writer) Recover(ctx context.Context, opts RecoverOptions) (*RecoverRepo
 		if opts.DryRun {
 			continue
 		}
+		reason := "expired"
+		if !now.After(in.Deadline.Add(w.opts.Grace)) {
+			reason = "forced"
+		}
 		out := &Outcome{
-			TxnID: in.TxnID, Table: w.uri, Outcome: "rolled-back", Reason: "expired", Phase: "recover",
+			TxnID: in.TxnID, Table: w.uri, Outcome: "rolled-back", Reason: reason, Phase: "recover",
 			BaseVersion: in.BaseVersion, ObjectsRemoved: len(rollback.Objects), BytesRemoved: rollback.bytes,
 			At: w.now().UTC(),
 		}
 		if err := settleRollback(ctx, w.store, rollback.Intent, out); err != nil {
 			return report, err
 		}
-		w.emit(ctx, Event{Kind: EventRollback, TxnID: in.TxnID, Table: w.uri, Phase: "recover", Reason: "expired",
+		w.emit(ctx, Event{Kind: EventRollback, TxnID: in.TxnID, Table: w.uri, Phase: "recover", Reason: reason,
 			Version: in.BaseVersion, ObjectsRemoved: len(rollback.Objects), BytesRemoved: rollback.bytes})
 	}
 	return report, nil
@@ -181,31 +186,59 @@ func (w *Writer) planRollback(ctx context.Context, in *Intent, referenced map[st
 	return plan, nil
 }
 
-// removeStaleTemps deletes the temp files that a writer killed inside a
-// local Put or put-if-absent left in the intent and metadata folders (data
-// file temps go with their intent's objects). It costs one folder read per
-// folder and nothing on S3.
+// minTempAge is how old a temp file must be before recovery without
+// --force deletes it when its content cannot tell whose it is. Put and
+// put-if-absent hold a temp file for milliseconds, so a writer that left one
+// this old is dead, or lost its write anyway.
+const minTempAge = 5 * time.Second
+
+// removeStaleTemps deletes the temp files that writers killed inside a local
+// Put or put-if-absent left in the intent and metadata folders (data file
+// temps go with their intent's objects). A complete temp intent names its
+// writer's deadline, so it is kept while that writer may be alive (I2).
+// This costs one folder read per folder, and nothing on S3.
 func (w *Writer) removeStaleTemps(ctx context.Context, opts RecoverOptions) error {
-	cleaner, ok := w.store.(objstore.TempCleaner)
+	lister, ok := w.store.(objstore.TempLister)
 	if !ok {
 		return nil
 	}
-	cutoff := w.now().Add(-w.opts.Grace)
-	if opts.Force {
-		cutoff = w.now()
-	}
+	now := w.now()
 	folders := []string{intentPrefix}
 	if meta, ok := w.table.(format.MetadataFolders); ok {
 		folders = append(folders, meta.MetadataFolders()...)
 	}
+	var stale []string
 	for _, dir := range folders {
-		removed, err := cleaner.RemoveStaleTemps(ctx, dir, cutoff)
+		temps, err := lister.ListTemps(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("phase recover: table %s: %w", w.uri, err)
 		}
-		if len(removed) > 0 {
-			w.log.Info("safewrite removed stale temp files", "table", w.uri, "folder", dir, "count", len(removed))
+		for _, temp := range temps {
+			if opts.Force || w.tempExpired(ctx, dir == intentPrefix, temp, now) {
+				stale = append(stale, temp.Key)
+			}
 		}
 	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if err := w.store.Delete(ctx, stale...); err != nil {
+		return fmt.Errorf("phase recover: table %s: delete %d stale temp files: %w", w.uri, len(stale), err)
+	}
+	w.log.Info("safewrite removed stale temp files", "table", w.uri, "count", len(stale))
 	return nil
+}
+
+// tempExpired decides whether a temp file's writer is gone: by the deadline
+// inside a complete temp intent, else by the file's age.
+func (w *Writer) tempExpired(ctx context.Context, isIntent bool, temp objstore.ObjectInfo, now time.Time) bool {
+	if isIntent {
+		data, err := objstore.ReadAll(ctx, w.store, temp.Key)
+		var in Intent
+		if err == nil && json.Unmarshal(data, &in) == nil && !in.Deadline.IsZero() {
+			return now.After(in.Deadline.Add(w.opts.Grace))
+		}
+	}
+	age := max(w.opts.Grace, minTempAge)
+	return temp.ModTime.Before(now.Add(-age))
 }

@@ -808,3 +808,10 @@ func (f *namedField) Name() string { return f.name }
 
 // Value is unused: the writer takes parquet.Row values, never Go structs.
 func (f *namedField) Value(base reflect.Value) reflect.Value { return reflect.Value{} }
+
+// CheckCodec returns an error wrapping ErrBadInput unless name is a codec
+// WriteDataFiles accepts, so callers can reject it before writing anything.
+func CheckCodec(name string) error {
+	_, err := codecFor(name)
+	return err
+}

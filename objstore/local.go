@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // Local is a Store in a folder of the local filesystem.
@@ -452,17 +451,16 @@ func hasAnyPrefix(name string, prefixes []string) bool {
 	return false
 }
 
-// RemoveStaleTemps removes temp files in dir older than cutoff. A temp file
-// of a Put still running is younger than any sensible cutoff, because its
-// modification time moves with every write.
-func (l *Local) RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error) {
+// ListTemps returns the temp files that Put and PutIfAbsent stage in dir.
+func (l *Local) ListTemps(ctx context.Context, dir string) ([]ObjectInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	folder := l.root
 	if dir != "" {
 		if err := ValidateKey(strings.TrimSuffix(dir, "/")); err != nil {
 			return nil, err
 		}
-	}
-	folder := l.root
-	if dir != "" {
 		folder = l.path(strings.TrimSuffix(dir, "/"))
 	}
 	entries, err := os.ReadDir(folder)
@@ -470,22 +468,19 @@ func (l *Local) RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Ti
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("remove stale temp files: read folder %s: %w", folder, err)
+		return nil, fmt.Errorf("list temp files: read folder %s: %w", folder, err)
 	}
-	var removed []string
+	var temps []ObjectInfo
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasPrefix(name, ".") || !strings.Contains(name, ".tmp-") {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || !info.ModTime().Before(cutoff) {
-			continue
+		if err != nil {
+			continue // removed since ReadDir
 		}
-		if err := os.Remove(filepath.Join(folder, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return removed, fmt.Errorf("remove stale temp file %s: %w", filepath.Join(folder, name), err)
-		}
-		removed = append(removed, dir+name)
+		temps = append(temps, ObjectInfo{Key: dir + name, Size: info.Size(), ModTime: info.ModTime()})
 	}
-	return removed, nil
+	return temps, nil
 }

@@ -81,11 +81,12 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-// TempCleaner is implemented by stores that stage writes in temp files
-// (Local). A writer killed in the middle of a Put leaves its temp file; a
-// recoverer removes the stale ones. S3 has no such files and no such method.
-type TempCleaner interface {
-	// RemoveStaleTemps removes the temp files directly in folder dir
-	// ("" or ending in "/") last modified before cutoff, and returns their keys.
-	RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error)
+// TempLister is implemented by stores that stage writes in temp files
+// (Local). A writer killed in the middle of a Put leaves its temp file
+// behind; a recoverer lists the temp files and deletes the stale ones with
+// Delete. S3 has no such files and no such method.
+type TempLister interface {
+	// ListTemps returns the temp files directly in folder dir ("" or
+	// ending in "/"). Their keys are valid for Get, Stat and Delete.
+	ListTemps(ctx context.Context, dir string) ([]ObjectInfo, error)
 }

@@ -65,8 +65,8 @@ is uploaded unchanged; --rewrite re-encodes it.`,
 	fl.StringVar(&f.columnMapping, "column-mapping", "", `"name" creates the table with Delta column mapping, which allows any column name`)
 	fl.DurationVar(&f.timeout, "timeout", 0, "hard deadline for the whole append, for example 2m; recovery may roll the append back once it has passed (default: a lease renewed while the append runs)")
 	fl.StringVar(&f.idempotencyKey, "idempotency-key", "", "APP:VERSION; a retried request whose VERSION is not greater than the table's recorded VERSION for APP is skipped")
-	fl.StringVar(&f.targetFileSize, "target-file-size", "128MiB", "data file size at which a new file starts, in bytes or with a KiB, MiB or GiB suffix")
-	fl.StringVar(&f.codec, "codec", "snappy", "Parquet compression: snappy, zstd, gzip or uncompressed")
+	fl.StringVar(&f.targetFileSize, "target-file-size", "128MiB", "size in bytes (or with a KiB, MiB, GiB or TiB suffix) at which a re-encoded data file ends and a new one starts; Parquet inputs uploaded unchanged keep their size")
+	fl.StringVar(&f.codec, "codec", "snappy", "compression of re-encoded data files: snappy, zstd, gzip or uncompressed; Parquet inputs uploaded unchanged keep theirs (add --rewrite to change it)")
 	fl.BoolVar(&f.rewrite, "rewrite", false, "re-encode Parquet inputs even when they could be uploaded unchanged")
 	fl.BoolVar(&f.jsonOutput, "json", false, "print the result as JSON on standard output")
 	fl.BoolVar(&f.noWatchdog, "no-watchdog", false, "with --timeout, do not arm the watchdog that rolls the append back before the deadline")
@@ -99,6 +99,15 @@ func runAppend(cmd *cobra.Command, g *globalFlags, f *appendFlags, args []string
 		default:
 			return usagef("invalid --input-format %q: use parquet, csv, json or arrow", f.inputFormat)
 		}
+	}
+	if cmd.Flags().Changed("timeout") && f.timeout <= 0 {
+		return usagef("invalid --timeout %s: give a positive duration such as 5m, or leave it out to hold a renewed lease", f.timeout)
+	}
+	if f.timeout > 0 && !f.noWatchdog && f.timeout <= f.margin {
+		return usagef("--timeout %s leaves no time before the watchdog's margin of %s: give a longer --timeout, a smaller --margin, or --no-watchdog", f.timeout, f.margin)
+	}
+	if err := format.CheckCodec(f.codec); err != nil {
+		return usagef("invalid --codec %q: use snappy, zstd, gzip or uncompressed", f.codec)
 	}
 	size, err := parseSize(f.targetFileSize)
 	if err != nil {

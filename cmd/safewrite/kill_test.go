@@ -369,6 +369,11 @@ func recoverAfterDeadline(t *testing.T, bin string, store *objstore.Local, label
 			latest = in.Deadline
 		}
 	}
+	// A kill inside the intent write leaves a temp intent. Recovery judges a
+	// complete one by its deadline and a partial one by its age.
+	if wait := tempIntentsSettleAt(t, store); wait.After(latest) {
+		latest = wait
+	}
 
 	// Only judged when the deadline is comfortably ahead, so a slow machine
 	// cannot turn an expired intent into a false failure.
@@ -498,4 +503,30 @@ func checkInspect(t *testing.T, bin, table string) {
 	if info.PendingIntents != 0 {
 		t.Errorf("inspect %s: %d pending intents after the last recovery", table, info.PendingIntents)
 	}
+}
+
+// tempIntentsSettleAt returns when recovery without --force may delete every
+// temp intent: a complete one after its deadline, a partial one once it is
+// older than the recovery's minimum temp age (5 s).
+func tempIntentsSettleAt(t *testing.T, store *objstore.Local) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	temps, err := store.ListTemps(ctx, "_safewrite/intents/")
+	if err != nil {
+		t.Fatalf("list temp intents: %v", err)
+	}
+	var latest time.Time
+	for _, temp := range temps {
+		settle := temp.ModTime.Add(5 * time.Second)
+		if data, err := objstore.ReadAll(ctx, store, temp.Key); err == nil {
+			var in commit.Intent
+			if json.Unmarshal(data, &in) == nil && !in.Deadline.IsZero() {
+				settle = in.Deadline
+			}
+		}
+		if settle.After(latest) {
+			latest = settle
+		}
+	}
+	return latest
 }

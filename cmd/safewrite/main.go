@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string) int {
 	fmt.Fprintln(os.Stderr, "safewrite: "+err.Error())
 	var usage usageError
 	switch {
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), isCobraUsageError(err):
 		return exitUsage
 	case errors.Is(err, safewrite.ErrCommitUnknown):
 		return exitUnknown
@@ -84,7 +85,7 @@ S3-compatible store.`,
 		SilenceErrors: true,
 		Version:       safewrite.Version,
 	}
-	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level on standard error: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level on standard error: debug, info, warn or error (info shows each transaction's steps, warn its rollbacks)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newAppendCommand(&g), newRecoverCommand(&g), newInspectCommand(&g), newHistoryCommand(&g))
@@ -121,4 +122,16 @@ func (g *globalFlags) openTable(ctx context.Context, table, tableFormat string) 
 		return nil, err
 	}
 	return safewrite.Open(ctx, table, safewrite.Options{Logger: logger})
+}
+
+// isCobraUsageError reports errors that cobra returns for an unknown verb or
+// wrong arguments, which carry no type of their own.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }

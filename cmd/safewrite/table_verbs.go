@@ -89,7 +89,7 @@ func printRecoverReport(out io.Writer, r *commit.RecoverReport, asJSON bool) err
 		case "roll-back":
 			fmt.Fprintf(out, "  %s  not committed: %d staged objects (%s) deleted\n", a.TxnID, len(a.Objects), formatBytes(a.Bytes))
 		case "skip-live":
-			fmt.Fprintf(out, "  %s  live until %s: left alone\n", a.TxnID, a.Deadline.Format(time.RFC3339))
+			fmt.Fprintf(out, "  %s  writer may be alive (deadline %s, plus the grace): left alone\n", a.TxnID, a.Deadline.Format(time.RFC3339))
 		case "unreadable":
 			fmt.Fprintf(out, "  unreadable intent left in place: %s\n", a.Error)
 		}
@@ -139,7 +139,11 @@ func printInfo(out io.Writer, info *safewrite.Info, asJSON bool) error {
 	fmt.Fprintf(w, "format\t%s\n", info.Format)
 	fmt.Fprintf(w, "version\t%d\n", info.Version)
 	fmt.Fprintf(w, "files\t%d\n", info.NumFiles)
-	fmt.Fprintf(w, "records\t%d\n", info.NumRecords)
+	if info.NumRecords < 0 {
+		fmt.Fprintf(w, "records\tunknown (some files have no record count in their statistics)\n")
+	} else {
+		fmt.Fprintf(w, "records\t%d\n", info.NumRecords)
+	}
 	fmt.Fprintf(w, "size\t%s\n", formatBytes(info.SizeBytes))
 	if len(info.PartitionColumns) > 0 {
 		fmt.Fprintf(w, "partitioned by\t%s\n", strings.Join(info.PartitionColumns, ", "))
@@ -195,6 +199,16 @@ func newHistoryCommand(g *globalFlags) *cobra.Command {
 			tbl, err := g.openTable(cmd.Context(), table, "")
 			if err != nil {
 				return err
+			}
+			if limit < 0 {
+				return usagef("invalid --limit %d: give 0 for all commits or a positive count", limit)
+			}
+			info, err := tbl.Inspect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if !info.Exists {
+				return fmt.Errorf("table %s not found: it has no commit yet (%w)", tbl.URI(), safewrite.ErrNotTable)
 			}
 			entries, err := tbl.History(cmd.Context(), limit)
 			if err != nil {

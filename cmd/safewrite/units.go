@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -10,8 +11,8 @@ var sizeUnits = []struct {
 	suffix string
 	factor int64
 }{
-	{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
-	{"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1},
+	{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1},
 }
 
 // parseSize parses "128MiB", "64MB" or a plain number of bytes.
@@ -28,6 +29,9 @@ func parseSize(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("expected a positive size such as 134217728, 128MiB or 64MB")
+	}
+	if n > math.MaxInt64/factor {
+		return 0, fmt.Errorf("size is too large: at most 8 EiB")
 	}
 	return n * factor, nil
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/safewrite/safewrite/objstore"
 )
 
-// StudyTrials is the number of kill-injection trials of the published
-// experiment that this one reproduces.
+// StudyTrials is the default trial count, that of a published
+// kill-injection study of Spark writers on AWS Lambda.
 const StudyTrials = 860
 
 // baseRows is the number of rows in the table before each trial's write.

@@ -165,15 +165,13 @@ func (s *PointStore) List(ctx context.Context, prefix string, recursive bool) ([
 	return s.inner.List(ctx, prefix, recursive)
 }
 
-// RemoveStaleTemps forwards to the inner store when it stages writes in
-// temp files (objstore.Local), so that recovery through a PointStore
-// removes them as it would without the wrapper.
-func (s *PointStore) RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error) {
-	cleaner, ok := s.inner.(interface {
-		RemoveStaleTemps(ctx context.Context, dir string, cutoff time.Time) ([]string, error)
-	})
+// ListTemps forwards to the inner store when it stages writes in temp
+// files (objstore.Local), so that recovery through a PointStore removes
+// them as it would without the wrapper.
+func (s *PointStore) ListTemps(ctx context.Context, dir string) ([]objstore.ObjectInfo, error) {
+	lister, ok := s.inner.(objstore.TempLister)
 	if !ok {
 		return nil, nil
 	}
-	return cleaner.RemoveStaleTemps(ctx, dir, cutoff)
+	return lister.ListTemps(ctx, dir)
 }
