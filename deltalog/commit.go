@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,12 +48,19 @@ type commitPlan struct {
 	appID   string // idempotency app id, "" when none
 	appVer  int64
 	mapping string
+	// newProtocol and newMetadata are the actions that create the table;
+	// nil unless the request creates it.
+	newProtocol *Protocol
+	newMetadata *Metadata
 }
 
 // Commit publishes req.Files as one Delta commit at BaseVersion+1 with
 // put-if-absent. When another writer took that version first and only
 // appended data, Commit rebases the same actions onto the next free
 // version. A winner that changed the protocol or metadata is a conflict.
+// The exception is a create (BaseVersion -1) that lost version 0 to a
+// writer that created a table the files fit exactly. Commit then appends
+// the files to that table without the protocol and metaData actions.
 // When the idempotency key is already recorded in the base version, the
 // result has AlreadyApplied set and Version is BaseVersion; when a winning
 // commit contains it, Version is that commit's version. Errors are *CommitError.
@@ -151,7 +159,20 @@ func (t *Table) publish(ctx context.Context, plan *commitPlan, base *Snapshot) (
 			return fail(fmt.Errorf("put-if-absent: %w", err))
 		}
 
-		next, applied, err := t.checkWinners(ctx, version, plan)
+		from := version
+		if version == 0 && plan.req.Setup != nil {
+			joined, created, applied, err := t.joinCreatedTable(ctx, plan)
+			if err != nil {
+				return fail(err)
+			}
+			if applied != nil {
+				applied.Attempts = attempt
+				return *applied, nil
+			}
+			plan, base = joined, created
+			from = 1
+		}
+		next, applied, err := t.checkWinners(ctx, from, plan)
 		if err != nil {
 			return fail(err)
 		}
@@ -193,15 +214,8 @@ func (t *Table) checkWinners(ctx context.Context, version int64, plan *commitPla
 		if err != nil {
 			return 0, nil, fmt.Errorf("lost the race for version %d and could not read winning version %d: %w", version, v, err)
 		}
-		if commitTxnID(actions) == plan.req.TxnID {
-			return 0, &format.CommitResult{Version: v}, nil
-		}
-		for _, a := range actions {
-			if a.Txn != nil && plan.appID != "" && a.Txn.AppID == plan.appID && a.Txn.Version >= plan.appVer {
-				t.log.Info("delta commit skipped: a winning commit contains the idempotency key",
-					"table", t.uri, "appId", plan.appID, "version", plan.appVer, "winningVersion", v)
-				return 0, &format.CommitResult{Version: v, AlreadyApplied: true}, nil
-			}
+		if applied := t.appliedIn(actions, v, plan); applied != nil {
+			return 0, applied, nil
 		}
 		for _, a := range actions {
 			switch {
@@ -214,6 +228,174 @@ func (t *Table) checkWinners(ctx context.Context, version int64, plan *commitPla
 			}
 		}
 	}
+}
+
+// joinCreatedTable handles a create that lost the race for version 0.
+// When the winner created a table that the files of plan fit exactly, it
+// returns plan rebuilt as a plain append on version 0 and the winner's
+// version 0 as the new base. When version 0 already contains this request,
+// it returns the result. Otherwise the error wraps format.ErrConflict and
+// names the difference.
+func (t *Table) joinCreatedTable(ctx context.Context, plan *commitPlan) (*commitPlan, *Snapshot, *format.CommitResult, error) {
+	actions, err := ReadCommit(ctx, t.store, 0)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("lost the race to create the table and could not read the winning version 0: %w", err)
+	}
+	if applied := t.appliedIn(actions, 0, plan); applied != nil {
+		return nil, nil, applied, nil
+	}
+
+	created := &Snapshot{Version: 0, Files: map[string]*Add{}, AppVersions: map[string]int64{}, CheckpointVersion: -1}
+	created.applyCommit(actions)
+	if created.Protocol == nil || created.Metadata == nil {
+		return nil, nil, nil, fmt.Errorf("%w: another writer published version 0 (%s) without a protocol or metaData action, so table %s cannot be read: repair or delete that commit",
+			format.ErrCorruptTable, CommitKey(0), t.uri)
+	}
+	if err := t.checkFitsCreatedTable(created, plan); err != nil {
+		return nil, nil, nil, err
+	}
+
+	// The winner's table is the one this request would have created, so the
+	// same files become a plain append on version 0. planCommit takes the
+	// schema, partition columns and column mapping from the winner, so the
+	// partitionValues keys are the winner's names.
+	req := plan.req
+	req.BaseVersion = 0
+	req.Setup = nil
+	joined, err := t.planCommit(req, created)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t.log.Info("delta commit lost the race to create the table: appending to the identical table the winner created",
+		"table", t.uri, "txnId", req.TxnID)
+	return joined, created, nil, nil
+}
+
+// checkFitsCreatedTable returns nil when the files of plan, written for
+// the table that plan creates, fit the table another writer created at
+// version 0. They fit when both tables have no column mapping and the same
+// partition columns and schema, and when the winner's protocol has the
+// features the files need and safewrite can write it. Otherwise the error
+// wraps format.ErrConflict and names the first difference.
+func (t *Table) checkFitsCreatedTable(created *Snapshot, plan *commitPlan) error {
+	conflict := func(difference string) error {
+		return fmt.Errorf("%w: another writer created table %s at version 0 first %s: the files of this append do not fit it; retry the append",
+			format.ErrConflict, t.uri, difference)
+	}
+
+	// With column mapping, data files use physical column names that each
+	// writer picks at random, so files of one create never fit another.
+	createdMapping := columnMappingMode(created.Metadata)
+	if createdMapping != "none" || plan.mapping != "none" {
+		return conflict(fmt.Sprintf("with column mapping (mode %q there, %q in this append), so the physical column names in the files differ",
+			createdMapping, plan.mapping))
+	}
+
+	if !slices.Equal(created.Metadata.PartitionColumns, plan.newMetadata.PartitionColumns) {
+		return conflict(fmt.Sprintf("with different partition columns ([%s] there, [%s] in this append)",
+			strings.Join(created.Metadata.PartitionColumns, ", "), strings.Join(plan.newMetadata.PartitionColumns, ", ")))
+	}
+
+	createdSchema, err := SchemaFromJSON(created.Metadata.SchemaString)
+	if err != nil {
+		return fmt.Errorf("read the schema of version 0, which another writer created: %w", err)
+	}
+	planSchema, err := SchemaFromJSON(plan.newMetadata.SchemaString)
+	if err != nil {
+		return fmt.Errorf("read the schema of this create: %w", err)
+	}
+	if difference := schemaDifference(createdSchema, planSchema); difference != "" {
+		return conflict("with a different schema (" + difference + ")")
+	}
+
+	if missing := missingFeatures(created.Protocol, plan.newProtocol); len(missing) > 0 {
+		return conflict(fmt.Sprintf("with protocol reader %d / writer %d, which lacks table feature %s that the columns of this append need",
+			created.Protocol.MinReaderVersion, created.Protocol.MinWriterVersion, quoteList(missing)))
+	}
+	if err := CheckWriteSupported(created.Protocol, created.Metadata, t.uri); err != nil {
+		return fmt.Errorf("%w: another writer created table %s at version 0 first with a protocol or properties that safewrite cannot write: %w",
+			format.ErrConflict, t.uri, err)
+	}
+	return nil
+}
+
+// schemaDifference describes the first difference between the schema of
+// the created table and the schema of this create, or returns "" when
+// they have the same columns in the same order. Field metadata is ignored
+// except for the column mapping id and physical name.
+func schemaDifference(created, planned *format.Schema) string {
+	if len(created.Fields) != len(planned.Fields) {
+		return fmt.Sprintf("column count %d there, %d in this append", len(created.Fields), len(planned.Fields))
+	}
+	for i := range created.Fields {
+		createdColumn := describeColumn(created.Fields[i])
+		plannedColumn := describeColumn(planned.Fields[i])
+		if createdColumn != plannedColumn {
+			return fmt.Sprintf("column %d is %s there and %s in this append", i+1, createdColumn, plannedColumn)
+		}
+	}
+	return ""
+}
+
+// describeColumn returns the name, type and nullability of a column, plus
+// its column mapping id and physical name when set, such as
+// `"id" long NOT NULL`. Two columns with equal descriptions fit the same
+// data files.
+func describeColumn(f format.Field) string {
+	text := fmt.Sprintf("%q %s", f.Name, f.Type)
+	if nested, ok := f.Metadata[NestedTypeKey].(string); ok {
+		text += " " + nested
+	}
+	if !f.Nullable {
+		text += " NOT NULL"
+	}
+	if f.ID != 0 {
+		text += fmt.Sprintf(" (column mapping id %d)", f.ID)
+	}
+	if f.PhysicalName != "" && f.PhysicalName != f.Name {
+		text += fmt.Sprintf(" (physical name %q)", f.PhysicalName)
+	}
+	return text
+}
+
+// missingFeatures returns the table features that planned names and
+// created lacks. A legacy protocol (reader below 3, writer below 7) names
+// no features, so it lacks every named one, but legacy writer versions
+// imply some writer features.
+func missingFeatures(created, planned *Protocol) []string {
+	var missing []string
+	if planned.MinReaderVersion >= 3 {
+		for _, f := range planned.ReaderFeatures {
+			if created.MinReaderVersion < 3 || !slices.Contains(created.ReaderFeatures, f) {
+				missing = append(missing, f)
+			}
+		}
+	}
+	if planned.MinWriterVersion >= 7 {
+		createdWriter := writerFeatureSet(created)
+		for _, f := range planned.WriterFeatures {
+			if !createdWriter[f] && !slices.Contains(missing, f) {
+				missing = append(missing, f)
+			}
+		}
+	}
+	return missing
+}
+
+// appliedIn returns the result of plan when the winning commit at version
+// contains its transaction id or its idempotency key, and nil otherwise.
+func (t *Table) appliedIn(actions []Action, version int64, plan *commitPlan) *format.CommitResult {
+	if commitTxnID(actions) == plan.req.TxnID {
+		return &format.CommitResult{Version: version}
+	}
+	for _, a := range actions {
+		if a.Txn != nil && plan.appID != "" && a.Txn.AppID == plan.appID && a.Txn.Version >= plan.appVer {
+			t.log.Info("delta commit skipped: a winning commit contains the idempotency key",
+				"table", t.uri, "appId", plan.appID, "version", plan.appVer, "winningVersion", version)
+			return &format.CommitResult{Version: version, AlreadyApplied: true}
+		}
+	}
+	return nil
 }
 
 // committed finishes a durable commit: it writes a checkpoint when one is
@@ -300,6 +482,7 @@ func (t *Table) planCommit(req format.CommitRequest, base *Snapshot) (*commitPla
 			return nil, err
 		}
 		actions = append(actions, Action{Protocol: proto}, Action{MetaData: meta})
+		plan.newProtocol, plan.newMetadata = proto, meta
 	}
 	if req.Idempotency != nil {
 		actions = append(actions, Action{Txn: &Txn{AppID: plan.appID, Version: plan.appVer, LastUpdated: &nowMs}})

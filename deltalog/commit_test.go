@@ -703,3 +703,321 @@ func TestCommitConcurrentWriters(t *testing.T) {
 		t.Errorf("after %d writers: version %d files %d, want %d and %d", writers, reloaded.Version, reloaded.NumFiles, writers, writers)
 	}
 }
+
+// prepareCreate returns a handle and the TableSetup of a create on the
+// still empty store, as a writer has them before it commits version 0.
+func prepareCreate(t *testing.T, store objstore.Store, in *format.Schema, opts format.AppendOptions) (*Table, *format.TableSetup) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := openWriteTable(store)
+	snap, err := tbl.Load(ctx)
+	if err != nil {
+		t.Fatalf("Load of new table: %v", err)
+	}
+	if snap.Version != -1 {
+		t.Fatalf("Load returned version %d, want -1 for a new table", snap.Version)
+	}
+	_, setup, err := tbl.CheckAppend(ctx, snap, in, opts)
+	if err != nil {
+		t.Fatalf("CheckAppend: %v", err)
+	}
+	if setup == nil {
+		t.Fatalf("CheckAppend returned no TableSetup for a new table")
+	}
+	return tbl, setup
+}
+
+// writeRawCreate writes version 0 as another engine would create the
+// table: a protocol and a metaData action with schema and partitions.
+func writeRawCreate(t *testing.T, store objstore.Store, proto *Protocol, schema *format.Schema, partitions []string) {
+	t.Helper()
+	schemaString, err := SchemaToJSON(schema)
+	if err != nil {
+		t.Fatalf("SchemaToJSON: %v", err)
+	}
+	meta := &Metadata{
+		ID:               "winner-table-id",
+		Format:           Format{Provider: "parquet", Options: map[string]string{}},
+		SchemaString:     schemaString,
+		PartitionColumns: nonNil(partitions),
+		Configuration:    map[string]string{},
+	}
+	writeRawCommit(t, store, 0, Action{CommitInfo: &CommitInfo{Operation: "CREATE TABLE", TxnID: "other"}},
+		Action{Protocol: proto}, Action{MetaData: meta})
+}
+
+func TestCommitCreateRaceJoinsSameTable(t *testing.T) {
+	ctx := context.Background()
+	in := schemaOf(col("id", format.TypeLong), col("city", format.TypeString))
+	opts := format.AppendOptions{PartitionColumns: []string{"city"}}
+	safewriteWinner := func(t *testing.T, store objstore.Store) {
+		createTable(t, store, in, opts, dataFile("city=Paris/part-0.parquet", 10, map[string]*string{"city": strPtr("Paris")}))
+	}
+	sparkWinner := func(t *testing.T, store objstore.Store) {
+		// A create with deletion vectors enabled writes reader 3 / writer 7
+		// even for plain columns.
+		writeRawCreate(t, store, &Protocol{MinReaderVersion: 3, MinWriterVersion: 7,
+			ReaderFeatures: []string{"deletionVectors"}, WriterFeatures: []string{"appendOnly", "invariants", "deletionVectors"}},
+			schemaOf(col("id", format.TypeLong), col("city", format.TypeString)), []string{"city"})
+	}
+	cases := []struct {
+		name      string
+		winner    func(*testing.T, objstore.Store)
+		wantFiles int64
+	}{
+		{"identical safewrite create", safewriteWinner, 2},
+		{"spark create with more features", sparkWinner, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := newLocalStore(t)
+			loser, setup := prepareCreate(t, store, in, opts)
+			c.winner(t, store)
+
+			res, err := loser.Commit(ctx, format.CommitRequest{
+				BaseVersion: -1, TxnID: "txn-loser", Setup: setup,
+				Idempotency: &format.IdempotencyKey{AppID: "lambda-ingest", Version: 3},
+				Files:       []format.DataFile{dataFile("city=Rome/part-1.parquet", 5, map[string]*string{"city": strPtr("Rome")})},
+			})
+			if err != nil {
+				t.Fatalf("losing create: %v", err)
+			}
+			if res.Version != 1 || res.Attempts != 2 || res.AlreadyApplied {
+				t.Errorf("losing create %+v, want version 1 in 2 attempts", res)
+			}
+
+			lines := readCommitLines(t, store, 1)
+			for i, line := range lines {
+				if _, ok := line["protocol"]; ok {
+					t.Errorf("commit 1 line %d is a protocol action", i)
+				}
+				if _, ok := line["metaData"]; ok {
+					t.Errorf("commit 1 line %d is a metaData action", i)
+				}
+			}
+			var info CommitInfo
+			if err := json.Unmarshal(lines[0]["commitInfo"], &info); err != nil {
+				t.Fatalf("first action of commit 1 is not commitInfo: %v", err)
+			}
+			if info.TxnID != "txn-loser" || info.SafewriteTxnID != "txn-loser" {
+				t.Errorf("commitInfo txn ids %q, %q, want txn-loser", info.TxnID, info.SafewriteTxnID)
+			}
+			if info.ReadVersion == nil || *info.ReadVersion != 0 {
+				t.Errorf("commitInfo readVersion %v, want 0", info.ReadVersion)
+			}
+			if _, ok := lines[1]["txn"]; !ok {
+				t.Errorf("commit 1 line 1 is %v, want the txn action", lines[1])
+			}
+			var add Add
+			if err := json.Unmarshal(lines[2]["add"], &add); err != nil {
+				t.Fatalf("third action of commit 1 is not add: %v", err)
+			}
+			if v, ok := add.PartitionValues["city"]; !ok || v == nil || *v != "Rome" {
+				t.Errorf("add partitionValues %v, want city: Rome", add.PartitionValues)
+			}
+
+			reloaded, err := openWriteTable(store).Load(ctx)
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if reloaded.Version != 1 || reloaded.NumFiles != c.wantFiles {
+				t.Errorf("after both creates: version %d files %d, want 1 and %d", reloaded.Version, reloaded.NumFiles, c.wantFiles)
+			}
+			if reloaded.AppVersions["lambda-ingest"] != 3 {
+				t.Errorf("AppVersions %v, want lambda-ingest: 3", reloaded.AppVersions)
+			}
+		})
+	}
+}
+
+func TestCommitCreateRaceConflicts(t *testing.T) {
+	ctx := context.Background()
+	plain := schemaOf(col("id", format.TypeLong), col("city", format.TypeString))
+	createdBy := func(in *format.Schema, opts format.AppendOptions) func(*testing.T, objstore.Store) {
+		return func(t *testing.T, store objstore.Store) { createTable(t, store, in, opts) }
+	}
+	notNullWinner := func(t *testing.T, store objstore.Store) {
+		id := col("id", format.TypeLong)
+		id.Nullable = false
+		writeRawCreate(t, store, &Protocol{MinReaderVersion: 1, MinWriterVersion: 2}, schemaOf(id, col("city", format.TypeString)), nil)
+	}
+	legacyNTZWinner := func(t *testing.T, store objstore.Store) {
+		writeRawCreate(t, store, &Protocol{MinReaderVersion: 1, MinWriterVersion: 2}, schemaOf(col("ts", format.TypeTimestampNTZ)), nil)
+	}
+	rowTrackingWinner := func(t *testing.T, store objstore.Store) {
+		writeRawCreate(t, store, &Protocol{MinReaderVersion: 1, MinWriterVersion: 7, WriterFeatures: []string{"rowTracking"}}, plain, nil)
+	}
+	cases := []struct {
+		name        string
+		winner      func(*testing.T, objstore.Store)
+		in          *format.Schema
+		opts        format.AppendOptions
+		want        []string
+		unsupported bool
+	}{
+		{
+			name:   "different column type",
+			winner: createdBy(schemaOf(col("id", format.TypeLong), col("city", format.TypeLong)), format.AppendOptions{}),
+			in:     plain,
+			want:   []string{"with a different schema", `column 2 is "city" long there and "city" string in this append`},
+		},
+		{
+			name:   "different column count",
+			winner: createdBy(schemaOf(col("id", format.TypeLong)), format.AppendOptions{}),
+			in:     plain,
+			want:   []string{"with a different schema", "column count 1 there, 2 in this append"},
+		},
+		{
+			name:   "different nullability",
+			winner: notNullWinner,
+			in:     plain,
+			want:   []string{"with a different schema", `"id" long NOT NULL there`},
+		},
+		{
+			name:   "different partition columns",
+			winner: createdBy(plain, format.AppendOptions{PartitionColumns: []string{"city"}}),
+			in:     plain,
+			opts:   format.AppendOptions{PartitionColumns: []string{"id"}},
+			want:   []string{"with different partition columns ([city] there, [id] in this append)"},
+		},
+		{
+			name:   "partitioned and unpartitioned",
+			winner: createdBy(plain, format.AppendOptions{}),
+			in:     plain,
+			opts:   format.AppendOptions{PartitionColumns: []string{"city"}},
+			want:   []string{"with different partition columns ([] there, [city] in this append)"},
+		},
+		{
+			name:   "column mapping on both sides",
+			winner: createdBy(plain, format.AppendOptions{ColumnMapping: "name"}),
+			in:     plain,
+			opts:   format.AppendOptions{ColumnMapping: "name"},
+			want:   []string{`with column mapping (mode "name" there, "name" in this append)`},
+		},
+		{
+			name:   "column mapping on the winner only",
+			winner: createdBy(plain, format.AppendOptions{ColumnMapping: "name"}),
+			in:     plain,
+			want:   []string{`with column mapping (mode "name" there, "none" in this append)`},
+		},
+		{
+			name:   "winner protocol lacks timestampNtz",
+			winner: legacyNTZWinner,
+			in:     schemaOf(col("ts", format.TypeTimestampNTZ)),
+			want:   []string{"with protocol reader 1 / writer 2", `lacks table feature "timestampNtz"`},
+		},
+		{
+			name:        "winner protocol safewrite cannot write",
+			winner:      rowTrackingWinner,
+			in:          plain,
+			want:        []string{"safewrite cannot write", `"rowTracking"`},
+			unsupported: true,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := newLocalStore(t)
+			loser, setup := prepareCreate(t, store, c.in, c.opts)
+			c.winner(t, store)
+
+			partitionValues := map[string]*string{}
+			for _, name := range c.opts.PartitionColumns {
+				partitionValues[name] = strPtr("1")
+			}
+			_, err := loser.Commit(ctx, format.CommitRequest{
+				BaseVersion: -1, TxnID: "txn-loser", Setup: setup,
+				Files: []format.DataFile{dataFile("part-1.parquet", 1, partitionValues)},
+			})
+			if !errors.Is(err, format.ErrConflict) {
+				t.Fatalf("losing create error %v, want ErrConflict", err)
+			}
+			if errors.Is(err, format.ErrCommitUnknown) {
+				t.Errorf("conflict error %v also matches ErrCommitUnknown", err)
+			}
+			if got := errors.Is(err, format.ErrUnsupportedFeature); got != c.unsupported {
+				t.Errorf("errors.Is(err, ErrUnsupportedFeature) = %v, want %v (error %v)", got, c.unsupported, err)
+			}
+			common := []string{"another writer created table " + store.URI() + " at version 0 first", "nothing was published"}
+			if !c.unsupported {
+				common = append(common, "the files of this append do not fit it; retry the append")
+			}
+			for _, want := range append(common, c.want...) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			if _, err := store.Stat(ctx, CommitKey(1)); !errors.Is(err, objstore.ErrNotFound) {
+				t.Errorf("a conflicting create wrote version 1 (stat error %v)", err)
+			}
+		})
+	}
+}
+
+func TestCommitConcurrentCreates(t *testing.T) {
+	const writers = 8
+	ctx := context.Background()
+	store := newLocalStore(t)
+	in := schemaOf(col("id", format.TypeLong), col("city", format.TypeString))
+	opts := format.AppendOptions{PartitionColumns: []string{"city"}}
+
+	// Every writer loads the empty table and checks its input before any of
+	// them commits, as parallel Lambda invocations for a new table do.
+	tables := make([]*Table, writers)
+	setups := make([]*format.TableSetup, writers)
+	for i := range writers {
+		tables[i], setups[i] = prepareCreate(t, store, in, opts)
+	}
+
+	type outcome struct {
+		res format.CommitResult
+		err error
+	}
+	results := make(chan outcome, writers)
+	for i := range writers {
+		go func() {
+			res, err := tables[i].Commit(ctx, format.CommitRequest{
+				BaseVersion: -1,
+				TxnID:       fmt.Sprintf("txn-create-%d", i),
+				Setup:       setups[i],
+				Files: []format.DataFile{dataFile(fmt.Sprintf("city=Paris/part-%d.parquet", i), 1,
+					map[string]*string{"city": strPtr("Paris")})},
+			})
+			results <- outcome{res, err}
+		}()
+	}
+	versions := map[int64]bool{}
+	for range writers {
+		o := <-results
+		if o.err != nil {
+			t.Errorf("writer failed: %v", o.err)
+			continue
+		}
+		if versions[o.res.Version] {
+			t.Errorf("two writers reported version %d", o.res.Version)
+		}
+		versions[o.res.Version] = true
+	}
+	for v := range int64(writers) {
+		if !versions[v] {
+			t.Errorf("no writer reported version %d", v)
+		}
+	}
+
+	for v := int64(1); v < writers; v++ {
+		for i, line := range readCommitLines(t, store, v) {
+			if _, ok := line["protocol"]; ok {
+				t.Errorf("commit %d line %d is a protocol action", v, i)
+			}
+			if _, ok := line["metaData"]; ok {
+				t.Errorf("commit %d line %d is a metaData action", v, i)
+			}
+		}
+	}
+	reloaded, err := openWriteTable(store).Load(ctx)
+	if err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if reloaded.Version != writers-1 || reloaded.NumFiles != writers {
+		t.Errorf("after %d creates: version %d files %d, want %d and %d", writers, reloaded.Version, reloaded.NumFiles, writers-1, writers)
+	}
+}
