@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -263,8 +264,9 @@ func (w *Writer) prepareSources(ctx context.Context, snap *format.Snapshot, req 
 		}
 		return nil, nil, nil, err
 	}
+	hints := tableTypeHints(snap)
 	for i, src := range req.Sources {
-		p, schema, err := openSource(ctx, src, req.Rewrite)
+		p, schema, err := openSource(ctx, src, req.Rewrite, hints)
 		if err != nil {
 			return fail(err)
 		}
@@ -294,7 +296,23 @@ func (w *Writer) prepareSources(ctx context.Context, snap *format.Snapshot, req 
 	return prepared, target, setup, nil
 }
 
-func openSource(ctx context.Context, src Source, rewrite bool) (*preparedSource, *format.Schema, error) {
+// tableTypeHints returns the column names and types of an existing table,
+// for CSV and JSON inputs to read their columns as, or nil for a new table.
+func tableTypeHints(snap *format.Snapshot) *format.Schema {
+	if snap.Version < 0 || snap.Schema == nil {
+		return nil
+	}
+	hints := &format.Schema{Fields: make([]format.Field, len(snap.Schema.Fields))}
+	for i, f := range snap.Schema.Fields {
+		hints.Fields[i] = format.Field{Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	return hints
+}
+
+// openSource opens one source. CSV and JSON inputs without a given schema
+// read the columns that the table has with the table's types (hints), so
+// that inference cannot pick a type the table column rejects.
+func openSource(ctx context.Context, src Source, rewrite bool, hints *format.Schema) (*preparedSource, *format.Schema, error) {
 	if src.Rows != nil {
 		return &preparedSource{name: "rows", rows: src.Rows}, src.Rows.Schema(), nil
 	}
@@ -321,7 +339,16 @@ func openSource(ctx context.Context, src Source, rewrite bool) (*preparedSource,
 		}
 		return &preparedSource{name: in.Name, file: &in, pf: pf}, schema, nil
 	}
-	rows, err := format.OpenInput(ctx, in, src.InputOptions)
+	opts := src.InputOptions
+	switch strings.ToLower(kind) {
+	case format.FormatCSV, format.FormatJSON, "jsonl", "ndjson":
+		// A --schema naming some columns still wins for those; the table
+		// gives the types of the others.
+		if opts.TypeHints == nil {
+			opts.TypeHints = hints
+		}
+	}
+	rows, err := format.OpenInput(ctx, in, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,15 +14,16 @@ import (
 )
 
 // csvSource reads CSV with a header line. Column types come from
-// InputOptions.Schema by header name, or are inferred from the first
-// sampleRows records, which are buffered and then returned as rows.
+// InputOptions.Schema or InputOptions.TypeHints by header name, or are
+// inferred from the first sampleRows records, which are buffered and then
+// returned as rows.
 type csvSource struct {
-	ctx      context.Context
-	name     string
-	reader   *csv.Reader
-	schema   *Schema
-	inferred []bool // the column's type came from inference, not the given schema
-	sampled  int    // the number of rows inference read
+	ctx     context.Context
+	name    string
+	reader  *csv.Reader
+	schema  *Schema
+	origins []typeOrigin // origin of each column's type
+	sampled int          // the number of rows inference read
 
 	sample      [][]string
 	sampleLines []int
@@ -61,7 +62,7 @@ func openCSVInput(ctx context.Context, in Input, opts InputOptions) (RowSource, 
 		return nil, err
 	}
 
-	overrides := schemaOverrides(opts.Schema)
+	types := newColumnTypes(opts)
 	if opts.Schema != nil {
 		for _, f := range opts.Schema.Fields {
 			if indexFold(header, f.Name) < 0 {
@@ -85,9 +86,9 @@ func openCSVInput(ctx context.Context, in Input, opts InputOptions) (RowSource, 
 	s.sampled = len(s.sample)
 
 	s.schema = &Schema{Fields: make([]Field, len(header))}
-	s.inferred = make([]bool, len(header))
+	s.origins = make([]typeOrigin, len(header))
 	for i, name := range header {
-		t, ok := overrides[strings.ToLower(name)]
+		t, origin, ok := types.lookup(name)
 		if !ok {
 			var g textGuess
 			for _, rec := range s.sample {
@@ -96,8 +97,8 @@ func openCSVInput(ctx context.Context, in Input, opts InputOptions) (RowSource, 
 				}
 			}
 			t = g.guessedType()
-			s.inferred[i] = true
 		}
+		s.origins[i] = origin
 		s.schema.Fields[i] = Field{Name: name, Type: t, Nullable: true, PhysicalName: name}
 	}
 	return s, nil
@@ -208,7 +209,7 @@ func (s *csvSource) convert(row parquet.Row, rec []string, line int) (parquet.Ro
 		v, reason := parseText(f.Type, text, i, 1, &s.slab)
 		if reason != "" {
 			return row, &InputError{Input: s.name, Row: int64(line), Column: f.Name, Value: text,
-				Reason: badValueReason(reason, f.Type, f.Name, s.inferred[i], s.sampled)}
+				Reason: badValueReason(reason, f.Type, f.Name, s.origins[i], s.sampled)}
 		}
 		row = append(row, v)
 	}

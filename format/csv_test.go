@@ -3,6 +3,7 @@ package format
 import (
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,21 @@ func TestCSVInference(t *testing.T) {
 		{"booleans any case", "b", "boolean", []string{"true", "FALSE", "True"}},
 		{"integers", "n", "long", []string{"1", "-20", "9223372036854775807"}},
 		{"integers and fractions", "x", "double", []string{"1", "2.5", "-3e4"}},
-		{"integer too large for long", "x", "double", []string{"1", "9223372036854775808"}},
+		{"zero and fractions below one", "x", "double", []string{"0", "0.5", "-0.25", ".5"}},
+		{"zero alone", "n", "long", []string{"0", "-0"}},
+		{"integer too large for long", "x", "decimal(38,0)", []string{"1", "9223372036854775808"}},
+		{"round integer too large for long", "x", "decimal(38,0)", []string{"100000000000000000000"}},
+		{"integer with 38 digits", "x", "decimal(38,0)", []string{"99999999999999999999999999999999999999"}},
+		{"integer with 39 digits", "x", "string", []string{"999999999999999999999999999999999999999"}},
+		{"fraction with 19 digits", "x", "decimal(38,2)", []string{"12345678901234567.25", "1.5"}},
+		{"long with 19 digits and a fraction", "x", "decimal(38,1)", []string{"1234567890123456789", "1.5"}},
+		{"fraction with 19 digits after the point", "x", "decimal(38,19)", []string{"0.1234567890123456789", "1.5"}},
+		{"fraction with 16 digits a double keeps", "x", "double", []string{"1.000000000000001"}},
+		{"shortest text of a double", "x", "double", []string{"0.016666666666666666", "0.1"}},
+		{"decimals over 38 digits together", "x", "string", []string{"12345678901234567890123456789012345678", "0.5"}},
+		{"exponent out of double range", "x", "string", []string{"1e400"}},
+		{"hexadecimal float", "x", "string", []string{"0x1p-2"}},
+		{"digits with underscores", "x", "string", []string{"1_000"}},
 		{"dates", "d", "date", []string{"2024-01-31", "1969-12-31"}},
 		{"dates and local times", "t", "timestamp_ntz", []string{"2024-01-31", "2024-01-31 10:00:00.123"}},
 		{"local times", "t", "timestamp_ntz", []string{"2024-01-31T10:00:00", "2024-02-01 11:00:00"}},
@@ -82,7 +97,12 @@ func TestCSVInference(t *testing.T) {
 		{"NaN alone", "s", "string", []string{"NaN", "Infinity"}},
 		{"nulls and integers", "n", "long", []string{"", "7", ""}},
 		{"only nulls", "e", "string", []string{"", ""}},
-		{"zip codes with leading zero", "zip", "long", []string{"02134", "10001"}},
+		{"zip codes with leading zero", "zip", "string", []string{"02134", "10001"}},
+		{"negative with leading zero", "n", "string", []string{"-01", "5"}},
+		{"fraction with leading zeros", "x", "string", []string{"00.5"}},
+		{"leading plus sign", "ph", "string", []string{"+15551234567", "15551234567"}},
+		{"fraction with leading plus sign", "x", "string", []string{"+1.5"}},
+		{"dates in year 1", "d", "date", []string{"0001-01-01", "0099-12-31"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -143,6 +163,99 @@ func TestCSVValues(t *testing.T) {
 			t.Errorf("empty field %d is %v, want null", i, v)
 		}
 	}
+}
+
+func TestCSVNumbersKeepTheirText(t *testing.T) {
+	text := "zip,big,ph,price\n01234,99999999999999999999,+15551234567,12345678901234567.25\n00501,1,0044,-0.5\n"
+	src := openCSV(t, text, InputOptions{})
+	if got := schemaTypes(src.Schema()); got != "zip:string,big:decimal(38,0),ph:string,price:decimal(38,2)" {
+		t.Fatalf("schema = %s", got)
+	}
+	rows := readAll(t, src)
+	if len(rows) != 2 {
+		t.Fatalf("rows = %d, want 2", len(rows))
+	}
+	checks := []struct {
+		name      string
+		got, want string
+	}{
+		{"zip 01234", rows[0][0].String(), "01234"},
+		{"zip 00501", rows[1][0].String(), "00501"},
+		{"big 99999999999999999999", decimalText(rows[0][1].ByteArray(), 0), "99999999999999999999"},
+		{"big 1", decimalText(rows[1][1].ByteArray(), 0), "1"},
+		{"phone +15551234567", rows[0][2].String(), "+15551234567"},
+		{"phone 0044", rows[1][2].String(), "0044"},
+		{"price 12345678901234567.25", decimalText(rows[0][3].ByteArray(), 2), "12345678901234567.25"},
+		{"price -0.5", decimalText(rows[1][3].ByteArray(), 2), "-0.50"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s reads back as %s", c.name, c.got)
+		}
+	}
+}
+
+// decimalText formats a big-endian two's complement unscaled decimal value.
+func decimalText(b []byte, scale int) string {
+	n := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)).FloatString(scale)
+}
+
+func TestCSVTypeHints(t *testing.T) {
+	hints := &Schema{Fields: []Field{
+		{Name: "s", Type: Type{Name: TypeString}, Nullable: true},
+		{Name: "x", Type: Type{Name: TypeDouble}, Nullable: true},
+		{Name: "N", Type: Type{Name: TypeInteger}, Nullable: true},
+		{Name: "d", Type: Type{Name: TypeDate}, Nullable: true},
+		{Name: "ts", Type: Type{Name: TypeTimestampNTZ}, Nullable: true},
+		{Name: "price", Type: Type{Name: TypeDecimal, Precision: 10, Scale: 2}, Nullable: true},
+		{Name: "not_in_input", Type: Type{Name: TypeLong}, Nullable: false},
+	}}
+	cases := []struct {
+		name       string
+		text       string
+		opts       InputOptions
+		wantSchema string
+	}{
+		{"hinted and inferred columns", "s,x,n,d,ts,price,extra\n1,2,1000,2024-01-02,2024-01-02 03:04:05,1.5,7\n",
+			InputOptions{TypeHints: hints},
+			"s:string,x:double,n:integer,d:date,ts:timestamp_ntz,price:decimal(10,2),extra:long"},
+		{"header only", "s,x,n,d,ts\n", InputOptions{TypeHints: hints},
+			"s:string,x:double,n:integer,d:date,ts:timestamp_ntz"},
+		{"unhinted header only", "s,other\n", InputOptions{TypeHints: hints}, "s:string,other:string"},
+		{"schema before hints", "s,x\n1,2\n", InputOptions{TypeHints: hints, Schema: &Schema{Fields: []Field{{Name: "x", Type: Type{Name: TypeLong}}}}},
+			"s:string,x:long"},
+		{"exact name before case-insensitive match", "id\n1\n", InputOptions{TypeHints: &Schema{Fields: []Field{
+			{Name: "ID", Type: Type{Name: TypeLong}}, {Name: "id", Type: Type{Name: TypeString}}}}}, "id:string"},
+		{"case-insensitive match", "Id\n1\n", InputOptions{TypeHints: &Schema{Fields: []Field{
+			{Name: "ID", Type: Type{Name: TypeShort}}, {Name: "id", Type: Type{Name: TypeString}}}}}, "Id:short"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := openCSV(t, c.text, c.opts)
+			if got := schemaTypes(src.Schema()); got != c.wantSchema {
+				t.Errorf("schema = %s, want %s", got, c.wantSchema)
+			}
+			readAll(t, src)
+		})
+	}
+
+	t.Run("hinted values", func(t *testing.T) {
+		src := openCSV(t, "x,n,s\n1,1000,007\n", InputOptions{TypeHints: hints})
+		rows := readAll(t, src)
+		if got := rows[0][0].Double(); got != 1 {
+			t.Errorf("double x = %v, want 1", got)
+		}
+		if got := rows[0][1].Int32(); got != 1000 {
+			t.Errorf("integer n = %v, want 1000", got)
+		}
+		if got := rows[0][2].String(); got != "007" {
+			t.Errorf("string s = %q, want 007", got)
+		}
+	})
 }
 
 func TestCSVValuesStayValid(t *testing.T) {
@@ -235,6 +348,10 @@ func TestCSVErrors(t *testing.T) {
 		{"duplicate header", "a,b,A\n1,2,3\n", InputOptions{}, 1, []string{`"A"`, "1 and 3", "case-insensitive"}},
 		{"empty header name", "a,,c\n1,2,3\n", InputOptions{}, 1, []string{"header field 2 is empty"}},
 		{"schema column not in header", "a\n1\n", InputOptions{Schema: missingSchema}, 0, []string{`column "m"`, "not in the CSV header"}},
+		{"value that does not parse as the hinted type", "n,x\n1,2\n3,abc\n", InputOptions{TypeHints: &Schema{Fields: []Field{{Name: "x", Type: Type{Name: TypeDouble}}}}}, 3,
+			[]string{`column "x"`, `value "abc"`, "not a number", "table column has type double"}},
+		{"date that does not parse as the hinted type", "d\n2024-13-01\n", InputOptions{TypeHints: &Schema{Fields: []Field{{Name: "d", Type: Type{Name: TypeDate}}}}}, 2,
+			[]string{`column "d"`, `value "2024-13-01"`, "not a date", "table column has type date"}},
 		{"unterminated quote", "a\n\"open\n", InputOptions{}, 2, []string{"malformed CSV"}},
 		{"bare quote", "a,b\n1,x\"y\n", InputOptions{}, 2, []string{"malformed CSV"}},
 	}

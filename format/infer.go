@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -68,57 +69,176 @@ const (
 	kindBoolean textKinds = 1 << iota
 	kindLong
 	kindDouble
+	kindDecimal
 	kindDate
 	kindTimestampNTZ
 	kindTimestamp
 
-	allTextKinds = kindBoolean | kindLong | kindDouble | kindDate | kindTimestampNTZ | kindTimestamp
+	allTextKinds = kindBoolean | kindLong | kindDouble | kindDecimal | kindDate | kindTimestampNTZ | kindTimestamp
 )
 
-// textKindsOf returns every type that s parses as. A date is also a
-// timestamp_ntz (midnight), a long is also a double.
-func textKindsOf(s string) textKinds {
-	var k textKinds
+// maxDoubleDigits is the number of significant decimal digits that always
+// survive a round trip from text through a double (DBL_DIG in C's float.h).
+// Inference reads text with more digits as a double only when its value is
+// exactly the shortest text of the nearest double ("0.016666666666666666",
+// as float printers write it), because other digits would change.
+const maxDoubleDigits = 15
+
+// decimalShape counts the digits of plain decimal text such as "-012.50":
+// integer digits without leading zeros (2) and digits after the point (2).
+type decimalShape struct {
+	intDigits, scale int
+}
+
+// textKindsOf returns every type that s parses as, and for decimal text its
+// digit counts. A date is also a timestamp_ntz (midnight). A number is a
+// long, double and decimal as far as each keeps its value exactly.
+func textKindsOf(s string) (textKinds, decimalShape) {
 	if strings.EqualFold(s, "true") || strings.EqualFold(s, "false") {
-		return kindBoolean
+		return kindBoolean, decimalShape{}
 	}
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return kindLong | kindDouble
-	}
-	if looksNumeric(s) {
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return kindDouble
-		}
+	if k, shape, ok := numberKinds(s); ok {
+		return k, shape
 	}
 	if _, ok := parseDate(s); ok {
-		return kindDate | kindTimestampNTZ
+		return kindDate | kindTimestampNTZ, decimalShape{}
 	}
 	if _, zoned, ok := parseTimestamp(s); ok {
 		if zoned {
-			k |= kindTimestamp
-		} else {
-			k |= kindTimestampNTZ
+			return kindTimestamp, decimalShape{}
+		}
+		return kindTimestampNTZ, decimalShape{}
+	}
+	return 0, decimalShape{}
+}
+
+// numberKinds returns the numeric types that keep the value of the number s
+// and its digits, or ok == false when s is no decimal number. A number whose
+// text a numeric type would change returns no kinds, so its column stays
+// string: a leading "+" ("+15551234567"), a leading zero before more digits
+// ("01234", "-01"), or more than maxDecimalPrecision digits.
+func numberKinds(s string) (kinds textKinds, shape decimalShape, ok bool) {
+	if !isNumberText(s) {
+		return 0, decimalShape{}, false
+	}
+	f, floatErr := strconv.ParseFloat(s, 64)
+	if floatErr != nil && !errors.Is(floatErr, strconv.ErrRange) {
+		return 0, decimalShape{}, false
+	}
+
+	if s[0] == '+' || hasLeadingZero(s) {
+		return 0, decimalShape{}, true
+	}
+	shape, plain := plainDecimalShape(s)
+	if !plain {
+		// Exponent notation ("1e3", "6.02E23") is read as a double when it is
+		// in range; text out of double range stays string.
+		if floatErr != nil {
+			return 0, decimalShape{}, true
+		}
+		return kindDouble, decimalShape{}, true
+	}
+
+	if shape.intDigits+shape.scale <= maxDecimalPrecision {
+		kinds |= kindDecimal
+	}
+	integer := !strings.Contains(s, ".")
+	if integer {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			kinds |= kindLong
 		}
 	}
-	return k
+
+	// An integer out of long range is a decimal only, even when a double
+	// would keep its value ("100000000000000000000").
+	doubleCandidate := kinds&kindLong != 0 || (!integer && kinds&kindDecimal != 0)
+	if doubleCandidate && floatErr == nil &&
+		(significantDigits(s) <= maxDoubleDigits || isShortestFloatText(s, f)) {
+		kinds |= kindDouble
+	}
+	return kinds, shape, true
 }
 
-// looksNumeric reports whether s starts like a decimal number, so that words
-// such as "NaN" or "Infinity" do not make a column double during inference.
-func looksNumeric(s string) bool {
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
+// isNumberText reports whether s contains a digit and only characters of
+// decimal and exponent notation, so that "NaN", "Infinity", hexadecimal
+// ("0x1p-2") and underscores ("1_000"), which strconv.ParseFloat accepts, do
+// not make a column numeric.
+func isNumberText(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-':
+		default:
+			return false
+		}
 	}
-	if s != "" && s[0] == '.' {
-		s = s[1:]
-	}
-	return s != "" && s[0] >= '0' && s[0] <= '9'
+	return digit
 }
 
-// textGuess collects the kinds of a column's non-null sample values.
+// hasLeadingZero reports whether the number s, after an optional minus sign,
+// starts with a zero followed by another digit ("0123", "-01", "00.5").
+func hasLeadingZero(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
+}
+
+// plainDecimalShape returns the digit counts of s when it is plain decimal
+// text: an optional minus sign, digits, and an optional point with digits.
+func plainDecimalShape(s string) (decimalShape, bool) {
+	s = strings.TrimPrefix(s, "-")
+	intPart, fraction, _ := strings.Cut(s, ".")
+	if intPart == "" && fraction == "" {
+		return decimalShape{}, false
+	}
+	if !allDigits(intPart) || !allDigits(fraction) {
+		return decimalShape{}, false
+	}
+	return decimalShape{intDigits: len(strings.TrimLeft(intPart, "0")), scale: len(fraction)}, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// significantDigits counts the digits of plain decimal text from the first
+// non-zero digit on, trailing zeros included because they are part of the text.
+func significantDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' || (n == 0 && c == '0') {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// isShortestFloatText reports whether the decimal text s has exactly the
+// value of the shortest text that reads back as f, the double nearest to s.
+func isShortestFloatText(s string, f float64) bool {
+	exact, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return false
+	}
+	shortest, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && exact.Cmp(shortest) == 0
+}
+
+// textGuess collects the kinds of a column's non-null sample values and the
+// largest digit counts of its decimal values.
 type textGuess struct {
-	kinds textKinds
-	seen  bool
+	kinds     textKinds
+	seen      bool
+	intDigits int
+	scale     int
 }
 
 func (g *textGuess) add(s string) {
@@ -126,11 +246,17 @@ func (g *textGuess) add(s string) {
 		g.kinds = allTextKinds
 		g.seen = true
 	}
-	g.kinds &= textKindsOf(s)
+	k, shape := textKindsOf(s)
+	g.kinds &= k
+	if k&kindDecimal != 0 {
+		g.intDigits = max(g.intDigits, shape.intDigits)
+		g.scale = max(g.scale, shape.scale)
+	}
 }
 
-// guessedType returns the narrowest type that every sample value parses as;
-// string when the sample had no value or the values disagree.
+// guessedType returns the narrowest type that every sample value parses as
+// without losing digits; string when the sample had no value or the values
+// disagree.
 func (g *textGuess) guessedType() Type {
 	switch {
 	case !g.seen:
@@ -141,6 +267,13 @@ func (g *textGuess) guessedType() Type {
 		return Type{Name: TypeLong}
 	case g.kinds&kindDouble != 0:
 		return Type{Name: TypeDouble}
+	case g.kinds&kindDecimal != 0:
+		// Precision 38, the maximum, leaves room for larger values in later
+		// appends. The scale is the most fractional digits seen.
+		if g.intDigits+g.scale <= maxDecimalPrecision {
+			return Type{Name: TypeDecimal, Precision: maxDecimalPrecision, Scale: g.scale}
+		}
+		return Type{Name: TypeString}
 	case g.kinds&kindDate != 0:
 		return Type{Name: TypeDate}
 	case g.kinds&kindTimestampNTZ != 0:
@@ -456,22 +589,66 @@ func ParseSchemaSpec(spec string) (*Schema, error) {
 	return s, nil
 }
 
-// schemaOverrides indexes opts.Schema by lower-case column name.
-func schemaOverrides(s *Schema) map[string]Type {
-	if s == nil {
-		return nil
+// typeOrigin is where the type of an input column came from.
+type typeOrigin uint8
+
+const (
+	typeInferred   typeOrigin = iota // inferred from the sample rows
+	typeFromSchema                   // InputOptions.Schema
+	typeFromHint                     // InputOptions.TypeHints
+)
+
+// columnTypes is a lookup of the column types that InputOptions gives.
+type columnTypes struct {
+	schema    map[string]Type // InputOptions.Schema by lower-case name
+	hints     map[string]Type // InputOptions.TypeHints by exact name
+	foldHints map[string]Type // InputOptions.TypeHints by lower-case name, first field wins
+}
+
+func newColumnTypes(opts InputOptions) columnTypes {
+	var g columnTypes
+	if opts.Schema != nil {
+		g.schema = make(map[string]Type, len(opts.Schema.Fields))
+		for _, f := range opts.Schema.Fields {
+			g.schema[strings.ToLower(f.Name)] = f.Type
+		}
 	}
-	m := make(map[string]Type, len(s.Fields))
-	for _, f := range s.Fields {
-		m[strings.ToLower(f.Name)] = f.Type
+	if opts.TypeHints != nil {
+		g.hints = make(map[string]Type, len(opts.TypeHints.Fields))
+		g.foldHints = make(map[string]Type, len(opts.TypeHints.Fields))
+		for _, f := range opts.TypeHints.Fields {
+			g.hints[f.Name] = f.Type
+			if _, ok := g.foldHints[strings.ToLower(f.Name)]; !ok {
+				g.foldHints[strings.ToLower(f.Name)] = f.Type
+			}
+		}
 	}
-	return m
+	return g
+}
+
+// lookup returns the type for the input column name: from Schema (names
+// compared without case), else from TypeHints (an exact name first, then
+// without case), else ok == false and the caller infers it.
+func (g columnTypes) lookup(name string) (Type, typeOrigin, bool) {
+	if t, ok := g.schema[strings.ToLower(name)]; ok {
+		return t, typeFromSchema, true
+	}
+	if t, ok := g.hints[name]; ok {
+		return t, typeFromHint, true
+	}
+	if t, ok := g.foldHints[strings.ToLower(name)]; ok {
+		return t, typeFromHint, true
+	}
+	return Type{}, typeInferred, false
 }
 
 // badValueReason explains a value that does not parse as its column's type.
-func badValueReason(reason string, t Type, column string, inferred bool, sampleRows int) string {
-	if !inferred {
+func badValueReason(reason string, t Type, column string, origin typeOrigin, sampleRows int) string {
+	switch origin {
+	case typeFromSchema:
 		return fmt.Sprintf("%s (column type %s from the given schema)", reason, t)
+	case typeFromHint:
+		return fmt.Sprintf("%s, but the table column has type %s; correct the value or make it null", reason, t)
 	}
 	return fmt.Sprintf("%s, but the column type %s was inferred from the first %d rows; give the column's type in a schema, for example %q",
 		reason, t, sampleRows, column+":string")

@@ -5,12 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	json "github.com/goccy/go-json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -34,17 +33,16 @@ type jsonScalar struct {
 
 // jsonGuess collects the JSON types of a column's sample values.
 type jsonGuess struct {
-	numbers, fractions, strings, bools int
-	text                               textGuess
+	numbers, strings, bools int
+	number                  textGuess // the kinds of the number values
+	text                    textGuess // the kinds of the string values
 }
 
 func (g *jsonGuess) add(v jsonScalar) {
 	switch v.kind {
 	case jsonNumber:
 		g.numbers++
-		if _, err := strconv.ParseInt(v.text, 10, 64); err != nil {
-			g.fractions++
-		}
+		g.number.add(v.text)
 	case jsonString:
 		g.strings++
 		g.text.add(v.text)
@@ -53,16 +51,14 @@ func (g *jsonGuess) add(v jsonScalar) {
 	}
 }
 
-// guessedType returns long or double for numbers, boolean, date or
+// guessedType returns long, double or decimal for numbers (string for
+// numbers that none of them keeps, see numberKinds), boolean, date or
 // timestamp for strings in those forms, and string for anything else,
 // including a column that mixes JSON types or has only nulls.
 func (g *jsonGuess) guessedType() Type {
 	switch {
 	case g.numbers > 0 && g.strings == 0 && g.bools == 0:
-		if g.fractions > 0 {
-			return Type{Name: TypeDouble}
-		}
-		return Type{Name: TypeLong}
+		return g.number.guessedType()
 	case g.bools > 0 && g.numbers == 0 && g.strings == 0:
 		return Type{Name: TypeBoolean}
 	case g.strings > 0 && g.numbers == 0 && g.bools == 0:
@@ -85,15 +81,15 @@ type jsonSource struct {
 	index   map[string]int
 	sampled int
 
-	inferred []bool
-	sample   [][]jsonScalar
-	next     int
-	record   int64 // 1-based number of the last object read
-	fields   []jsonScalar
-	object   map[string]json.RawMessage
-	slab     byteSlab
-	ended    bool // the decoder reached the end of the input
-	done     bool // ReadRows returned the last row
+	origins []typeOrigin // origin of each column's type
+	sample  [][]jsonScalar
+	next    int
+	record  int64 // 1-based number of the last object read
+	fields  []jsonScalar
+	object  map[string]json.RawMessage
+	slab    byteSlab
+	ended   bool // the decoder reached the end of the input
+	done    bool // ReadRows returned the last row
 }
 
 func openJSONInput(ctx context.Context, in Input, opts InputOptions) (RowSource, error) {
@@ -154,14 +150,26 @@ func openJSONInput(ctx context.Context, in Input, opts InputOptions) (RowSource,
 	}
 	s.sampled = len(rawSample)
 
-	// Columns the given schema names but the sample did not have come last.
+	// Columns the given schema names but the sample did not have come last,
+	// and so do nullable hinted columns, so that their keys may first appear
+	// after the sample. A non-nullable hinted column that the sample lacks
+	// stays missing, and appending reports it as missing from the input.
+	var extra []Field
 	if opts.Schema != nil {
-		for _, f := range opts.Schema.Fields {
-			if _, ok := s.index[f.Name]; !ok && indexFold(names, f.Name) < 0 {
-				s.index[f.Name] = len(names)
-				names = append(names, f.Name)
-				guesses = append(guesses, jsonGuess{})
+		extra = append(extra, opts.Schema.Fields...)
+	}
+	if opts.TypeHints != nil {
+		for _, f := range opts.TypeHints.Fields {
+			if f.Nullable {
+				extra = append(extra, f)
 			}
+		}
+	}
+	for _, f := range extra {
+		if _, ok := s.index[f.Name]; !ok && indexFold(names, f.Name) < 0 {
+			s.index[f.Name] = len(names)
+			names = append(names, f.Name)
+			guesses = append(guesses, jsonGuess{})
 		}
 	}
 	if len(names) == 0 {
@@ -175,15 +183,15 @@ func openJSONInput(ctx context.Context, in Input, opts InputOptions) (RowSource,
 		return nil, err
 	}
 
-	overrides := schemaOverrides(opts.Schema)
+	types := newColumnTypes(opts)
 	s.schema = &Schema{Fields: make([]Field, len(names))}
-	s.inferred = make([]bool, len(names))
+	s.origins = make([]typeOrigin, len(names))
 	for i, name := range names {
-		t, ok := overrides[strings.ToLower(name)]
+		t, origin, ok := types.lookup(name)
 		if !ok {
 			t = guesses[i].guessedType()
-			s.inferred[i] = true
 		}
+		s.origins[i] = origin
 		s.schema.Fields[i] = Field{Name: name, Type: t, Nullable: true, PhysicalName: name}
 	}
 	s.sample = rawSample
@@ -423,7 +431,7 @@ func (s *jsonSource) convert(row parquet.Row, rec []jsonScalar, rowNum int64) (p
 		out, reason := s.convertScalar(f.Type, v, i)
 		if reason != "" {
 			return row, &InputError{Input: s.name, Row: rowNum, Column: f.Name, Value: v.text,
-				Reason: badValueReason(reason, f.Type, f.Name, s.inferred[i], s.sampled)}
+				Reason: badValueReason(reason, f.Type, f.Name, s.origins[i], s.sampled)}
 		}
 		row = append(row, out)
 	}

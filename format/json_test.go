@@ -71,6 +71,12 @@ func TestJSONInference(t *testing.T) {
 		{"integers", []string{"1", "-2", "9223372036854775807"}, "long"},
 		{"integers and fractions", []string{"1", "2.5"}, "double"},
 		{"exponent", []string{"1", "1e3"}, "double"},
+		{"integer too large for long", []string{"1", "99999999999999999999"}, "decimal(38,0)"},
+		{"integer with 39 digits", []string{"999999999999999999999999999999999999999"}, "string"},
+		{"fraction with 19 digits", []string{"12345678901234567.25", "1"}, "decimal(38,2)"},
+		{"shortest text of a double", []string{"0.016666666666666666", "0"}, "double"},
+		{"exponent out of double range", []string{"1e400"}, "string"},
+		{"leading-zero strings stay strings", []string{`"01234"`}, "string"},
 		{"booleans", []string{"true", "false"}, "boolean"},
 		{"strings", []string{`"a"`, `"b"`}, "string"},
 		{"numeric strings stay strings", []string{`"1"`, `"2"`}, "string"},
@@ -173,6 +179,85 @@ func TestJSONSchemaOption(t *testing.T) {
 	}
 }
 
+func TestJSONNumbersKeepTheirText(t *testing.T) {
+	text := `{"big":99999999999999999999,"price":12345678901234567.25,"huge":1e400}` + "\n" + `{"big":-1,"price":0.5,"huge":2}`
+	src, err := openBytes("n.jsonl", []byte(text), InputOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaTypes(src.Schema()); got != "big:decimal(38,0),price:decimal(38,2),huge:string" {
+		t.Fatalf("schema = %s", got)
+	}
+	rows := readAll(t, src)
+	checks := []struct {
+		name      string
+		got, want string
+	}{
+		{"big 99999999999999999999", decimalText(rows[0][0].ByteArray(), 0), "99999999999999999999"},
+		{"big -1", decimalText(rows[1][0].ByteArray(), 0), "-1"},
+		{"price 12345678901234567.25", decimalText(rows[0][1].ByteArray(), 2), "12345678901234567.25"},
+		{"huge 1e400", rows[0][2].String(), "1e400"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s reads back as %s", c.name, c.got)
+		}
+	}
+}
+
+func TestJSONTypeHints(t *testing.T) {
+	hints := &Schema{Fields: []Field{
+		{Name: "s", Type: Type{Name: TypeString}, Nullable: true},
+		{Name: "x", Type: Type{Name: TypeDouble}, Nullable: true},
+		{Name: "N", Type: Type{Name: TypeInteger}, Nullable: true},
+		{Name: "d", Type: Type{Name: TypeDate}, Nullable: true},
+		{Name: "ts", Type: Type{Name: TypeTimestampNTZ}, Nullable: true},
+		{Name: "required", Type: Type{Name: TypeLong}, Nullable: false},
+	}}
+	cases := []struct {
+		name       string
+		text       string
+		opts       InputOptions
+		wantSchema string
+	}{
+		{"hinted and inferred keys",
+			`{"s":1,"x":2,"n":1000,"d":"2024-01-02","ts":"2024-01-02 03:04:05","extra":7}`,
+			InputOptions{TypeHints: hints},
+			"s:string,x:double,n:integer,d:date,ts:timestamp_ntz,extra:long"},
+		{"hinted keys missing from the sample come last", `{"x":2.5}`, InputOptions{TypeHints: hints},
+			"x:double,s:string,N:integer,d:date,ts:timestamp_ntz"},
+		{"empty input", `[]`, InputOptions{TypeHints: hints}, "s:string,x:double,N:integer,d:date,ts:timestamp_ntz"},
+		{"schema before hints", `{"x":2}`, InputOptions{TypeHints: hints, Schema: &Schema{Fields: []Field{{Name: "x", Type: Type{Name: TypeLong}}}}},
+			"x:long,s:string,N:integer,d:date,ts:timestamp_ntz"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := openBytes("h.json", []byte(c.text), c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := schemaTypes(src.Schema()); got != c.wantSchema {
+				t.Errorf("schema = %s, want %s", got, c.wantSchema)
+			}
+			readAll(t, src)
+		})
+	}
+
+	t.Run("hinted key first seen after the sample", func(t *testing.T) {
+		src, err := openBytes("h.jsonl", []byte("{\"x\":1}\n{\"x\":2,\"s\":\"late\"}\n"), InputOptions{TypeHints: hints, SampleRows: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readAll(t, src)
+		if got := rows[0][0].Double(); got != 1 {
+			t.Errorf("double x = %v, want 1", got)
+		}
+		if got := rows[1][1].String(); got != "late" {
+			t.Errorf("s in row 2 = %q, want late", got)
+		}
+	})
+}
+
 func TestJSONEmptyInput(t *testing.T) {
 	for _, text := range []string{"[]", " [ ] ", "", "\n\n"} {
 		t.Run(fmt.Sprintf("%q", text), func(t *testing.T) {
@@ -216,6 +301,9 @@ func TestJSONErrors(t *testing.T) {
 			[]string{`column "a"`, `value "2.5"`, "inferred from the first 1 rows", `"a:string"`}},
 		{"string in a long column", "{\"a\":1}\n{\"a\":\"x\"}\n", InputOptions{SampleRows: 1}, 2, []string{"not an integer"}},
 		{"boolean in a long column", "{\"a\":1}\n{\"a\":true}\n", InputOptions{SampleRows: 1}, 2, []string{"JSON boolean"}},
+		{"value that does not parse as the hinted type", "{\"d\":\"2024-01-01\"}\n{\"d\":\"soon\"}\n",
+			InputOptions{TypeHints: &Schema{Fields: []Field{{Name: "d", Type: Type{Name: TypeDate}, Nullable: true}}}}, 2,
+			[]string{`column "d"`, `value "soon"`, "not a date", "table column has type date"}},
 		{"duplicate key", `{"a":1,"a":2}`, InputOptions{}, 1, []string{"twice"}},
 		{"keys differing in case", `{"a":1,"A":2}`, InputOptions{}, 0, []string{"case-insensitive"}},
 		{"top-level number", "1\n2\n", InputOptions{}, 1, []string{"expected a JSON object"}},

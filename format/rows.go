@@ -53,8 +53,16 @@ type InputOptions struct {
 	// extension of Input.Name.
 	Format string
 	// Schema, when set, gives the CSV and JSON column types instead of
-	// inferring them.
+	// inferring them. Every column it names must be in the input.
 	Schema *Schema
+	// TypeHints, when set, gives the CSV and JSON types of the input
+	// columns it names (an exact name match first, then one without case),
+	// usually the schema of the table that the input is appended to. Unlike
+	// Schema, a hinted column that the input lacks is no error, and Schema
+	// takes precedence for the columns that both name. Columns without a
+	// hint are still inferred. Errors on values that do not parse as the
+	// hinted type call it the table column's type.
+	TypeHints *Schema
 	// SampleRows is how many rows type inference reads; 0 means 1000.
 	SampleRows int
 }
