@@ -3,16 +3,13 @@ package safewrite_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/deltalog"
 	"github.com/safewrite/safewrite/format"
+	"github.com/safewrite/safewrite/internal/baseline"
 	"github.com/safewrite/safewrite/internal/testenv"
 	"github.com/safewrite/safewrite/objstore"
 )
@@ -155,99 +152,15 @@ func appendUnprotected(ctx context.Context, b *testing.B, store objstore.Store, 
 		b.Fatal(err)
 	}
 	in := format.Input{Name: input, Reader: f, ReaderAt: f, Size: info.Size()}
-
-	table := deltalog.Open(store, deltalog.Options{})
-	snap, err := table.Load(ctx)
+	files, err := baseline.Append(ctx, deltalog.Open(store, deltalog.Options{}), store, in, baseline.Options{
+		Rewrite: rewrite, EngineInfo: "safewrite/" + safewrite.Version,
+	})
 	if err != nil {
-		b.Fatalf("load table: %v", err)
-	}
-	txnID := uuid.NewString()
-	var (
-		files []format.DataFile
-		setup *format.TableSetup
-	)
-	if rewrite {
-		files, setup = rewriteUnprotected(ctx, b, table, snap, store, in, txnID)
-	} else {
-		files, setup = passThroughUnprotected(ctx, b, table, snap, store, in, txnID)
-	}
-
-	req := format.CommitRequest{
-		BaseVersion: snap.Version,
-		TxnID:       txnID,
-		Files:       files,
-		Operation:   "WRITE",
-		EngineInfo:  "safewrite/" + safewrite.Version,
-	}
-	if snap.Version < 0 {
-		req.Setup = setup
-	}
-	if _, err := table.Commit(ctx, req); err != nil {
-		b.Fatalf("unprotected commit: %v", err)
+		b.Fatalf("unprotected append: %v", err)
 	}
 	var records int64
 	for _, df := range files {
 		records += df.NumRecords
 	}
 	return records
-}
-
-func passThroughUnprotected(ctx context.Context, b *testing.B, table *deltalog.Table, snap *format.Snapshot, store objstore.Store, in format.Input, txnID string) ([]format.DataFile, *format.TableSetup) {
-	pf, err := format.OpenParquetFile(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := format.ParquetSchema(pf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	target, setup, err := table.CheckAppend(ctx, snap, schema, format.AppendOptions{})
-	if err != nil {
-		b.Fatalf("check append: %v", err)
-	}
-	if ok, reason := format.CanPassThrough(pf, target, nil); !ok {
-		b.Fatalf("input cannot be uploaded unchanged: %s", reason)
-	}
-	key := fmt.Sprintf("part-00000-%s-c000.parquet", txnID)
-	if err := store.Put(ctx, key, io.NewSectionReader(in.ReaderAt, 0, in.Size), in.Size); err != nil {
-		b.Fatalf("upload %s: %v", key, err)
-	}
-	stats, err := format.ParquetFooterStats(pf, target)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return []format.DataFile{{
-		Path: key, Size: in.Size, ModificationTime: time.Now(), NumRecords: pf.NumRows(),
-		PartitionValues: map[string]*string{}, Stats: stats,
-	}}, setup
-}
-
-func rewriteUnprotected(ctx context.Context, b *testing.B, table *deltalog.Table, snap *format.Snapshot, store objstore.Store, in format.Input, txnID string) ([]format.DataFile, *format.TableSetup) {
-	rows, err := format.OpenInput(ctx, in, format.InputOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	target, setup, err := table.CheckAppend(ctx, snap, rows.Schema(), format.AppendOptions{})
-	if err != nil {
-		b.Fatalf("check append: %v", err)
-	}
-	conformed, err := format.Conform(rows, target, in.Name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	seq := 0
-	files, err := format.WriteDataFiles(ctx, conformed, format.WriterOptions{
-		Schema: target,
-		Store:  store,
-		NewFile: func(_ context.Context, dir string) (string, error) {
-			key := fmt.Sprintf("%spart-%05d-%s-c000.snappy.parquet", dir, seq, txnID)
-			seq++
-			return key, nil
-		},
-	})
-	if err != nil {
-		b.Fatalf("write data files: %v", err)
-	}
-	return files, setup
 }

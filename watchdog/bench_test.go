@@ -3,7 +3,6 @@ package watchdog_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/safewrite/safewrite/commit"
 	"github.com/safewrite/safewrite/deltalog"
 	"github.com/safewrite/safewrite/format"
+	"github.com/safewrite/safewrite/internal/baseline"
 	"github.com/safewrite/safewrite/internal/testenv"
 	"github.com/safewrite/safewrite/objstore"
 	"github.com/safewrite/safewrite/watchdog"
@@ -192,40 +192,10 @@ func appendUnprotected(ctx context.Context, b *testing.B, store objstore.Store, 
 		b.Fatal(err)
 	}
 	in := format.Input{Name: input, Reader: f, ReaderAt: f, Size: info.Size()}
-	table := deltalog.Open(store, deltalog.Options{})
-	snap, err := table.Load(ctx)
-	if err != nil {
-		b.Fatalf("load table: %v", err)
-	}
-	pf, err := format.OpenParquetFile(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := format.ParquetSchema(pf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	target, _, err := table.CheckAppend(ctx, snap, schema, format.AppendOptions{})
-	if err != nil {
-		b.Fatalf("check append: %v", err)
-	}
-	txnID := uuid.NewString()
-	key := fmt.Sprintf("part-00000-%s-c000.parquet", txnID)
-	if err := store.Put(ctx, key, io.NewSectionReader(f, 0, in.Size), in.Size); err != nil {
-		b.Fatalf("upload %s: %v", key, err)
-	}
-	stats, err := format.ParquetFooterStats(pf, target)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files := []format.DataFile{{
-		Path: key, Size: in.Size, ModificationTime: time.Now(), NumRecords: pf.NumRows(),
-		PartitionValues: map[string]*string{}, Stats: stats,
-	}}
-	_, err = table.Commit(ctx, format.CommitRequest{
-		BaseVersion: snap.Version, TxnID: txnID, Files: files, Operation: "WRITE", EngineInfo: "safewrite/" + safewrite.Version,
+	_, err = baseline.Append(ctx, deltalog.Open(store, deltalog.Options{}), store, in, baseline.Options{
+		EngineInfo: "safewrite/" + safewrite.Version,
 	})
 	if err != nil {
-		b.Fatalf("unprotected commit: %v", err)
+		b.Fatalf("unprotected append: %v", err)
 	}
 }

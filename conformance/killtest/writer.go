@@ -2,18 +2,16 @@ package killtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/commit"
 	"github.com/safewrite/safewrite/format"
+	"github.com/safewrite/safewrite/internal/baseline"
 	"github.com/safewrite/safewrite/objstore"
 )
 
@@ -89,11 +87,6 @@ func RunWriter(ctx context.Context, cfg WriterConfig) error {
 // commit them in one log entry. Nothing records the transaction before the
 // commit, so a kill between the two phases leaves files that nothing refers to.
 func writeUnprotected(ctx context.Context, cfg WriterConfig, store objstore.Store) error {
-	table := cfg.Format.Open(store)
-	snap, err := table.Load(ctx)
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(cfg.Input)
 	if err != nil {
 		return fmt.Errorf("open input %s: %w", cfg.Input, err)
@@ -104,53 +97,11 @@ func writeUnprotected(ctx context.Context, cfg WriterConfig, store objstore.Stor
 		return fmt.Errorf("open input %s: %w", cfg.Input, err)
 	}
 	in := format.Input{Name: cfg.Input, Reader: f, ReaderAt: f, Size: info.Size()}
-	rows, err := format.OpenInput(ctx, in, format.InputOptions{Format: "parquet"})
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	target, setup, err := table.CheckAppend(ctx, snap, rows.Schema(), format.AppendOptions{})
-	if err != nil {
-		return err
-	}
-	conformed, err := format.Conform(rows, target, cfg.Input)
-	if err != nil {
-		return err
-	}
-
-	txnID := uuid.NewString()
-	var mu sync.Mutex
-	seq := 0
-	files, err := format.WriteDataFiles(ctx, conformed, format.WriterOptions{
-		Schema:         target,
-		TargetFileSize: cfg.TargetFileSize,
-		Codec:          "snappy",
-		Store:          store,
-		NewFile: func(_ context.Context, dir string) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			key := fmt.Sprintf("%spart-%05d-%s-c000.snappy.parquet", dir, seq, txnID)
-			seq++
-			return key, nil
-		},
+	_, err = baseline.Append(ctx, cfg.Format.Open(store), store, in, baseline.Options{
+		Rewrite: true, TargetFileSize: cfg.TargetFileSize, Codec: "snappy",
+		EngineInfo: "safewrite-killtest/unprotected",
 	})
-	if err != nil {
-		return err
-	}
-	req := format.CommitRequest{
-		BaseVersion: snap.Version, TxnID: txnID, Files: files,
-		Operation: "WRITE", EngineInfo: "safewrite-killtest/unprotected",
-	}
-	if snap.Version < 0 {
-		req.Setup = setup
-	}
-	if _, err := table.Commit(ctx, req); err != nil {
-		if errors.Is(err, format.ErrConflict) {
-			return fmt.Errorf("commit of the unprotected writer lost a race; its %d files stay behind: %w", len(files), err)
-		}
-		return err
-	}
-	return nil
+	return err
 }
 
 // lineWriter serializes whole lines from concurrent uploads.
