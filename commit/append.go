@@ -108,6 +108,7 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 	if err := t.begin(ctx, len(partitionColumns(snap, req)) > 0, firstSuffix); err != nil {
 		// The intent PUT may or may not have landed; nothing else exists.
 		// A leftover intent names no existing object and recovery removes it.
+		closePrepared(prepared)
 		return nil, err
 	}
 	w.log.Info("safewrite append started", "txnId", t.intent.TxnID, "table", w.uri, "baseVersion", snap.Version)
@@ -257,11 +258,7 @@ func (w *Writer) prepareSources(ctx context.Context, snap *format.Snapshot, req 
 		setup    *format.TableSetup
 	)
 	fail := func(err error) ([]*preparedSource, *format.Schema, *format.TableSetup, error) {
-		for _, p := range prepared {
-			if p.rows != nil {
-				p.rows.Close()
-			}
-		}
+		closePrepared(prepared)
 		return nil, nil, nil, err
 	}
 	hints := tableTypeHints(snap)
@@ -367,13 +364,7 @@ type stageStats struct{ passedThrough int }
 // stageAll uploads every source. Each data file key comes from the intent's
 // reservation before its first byte is written (I1).
 func (w *Writer) stageAll(ctx context.Context, t *txn, prepared []*preparedSource, target *format.Schema, parts []string, req AppendRequest, suffix string) ([]format.DataFile, stageStats, error) {
-	defer func() {
-		for _, p := range prepared {
-			if p.rows != nil {
-				p.rows.Close()
-			}
-		}
-	}()
+	defer closePrepared(prepared)
 	var (
 		files    []format.DataFile
 		stats    stageStats
@@ -460,6 +451,14 @@ func codecSuffix(codec string) string {
 		return ".parquet"
 	default:
 		return "." + codec + ".parquet"
+	}
+}
+
+func closePrepared(prepared []*preparedSource) {
+	for _, p := range prepared {
+		if p.rows != nil {
+			p.rows.Close()
+		}
 	}
 }
 
