@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/deltalog"
 	"github.com/safewrite/safewrite/format"
@@ -464,7 +466,7 @@ func sumColumn(t *testing.T, files []string, column string) int64 {
 		if col < 0 {
 			t.Fatalf("%s has no column %s", name, column)
 		}
-		rows := make([]parquetRow, 1024)
+		rows := make([]parquet.Row, 1024)
 		for {
 			n, err := src.ReadRows(rows)
 			for _, r := range rows[:n] {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/commit"
-	"github.com/safewrite/safewrite/deltalog"
+	"github.com/safewrite/safewrite/internal/tablecheck"
 	"github.com/safewrite/safewrite/objstore"
 )
 
@@ -38,39 +38,14 @@ type tableState struct {
 
 func readState(t *testing.T, store objstore.Store) tableState {
 	t.Helper()
-	ctx := context.Background()
-	snap, err := deltalog.LoadSnapshot(ctx, store, store.URI())
+	st, err := tablecheck.Read(context.Background(), store)
 	if err != nil {
-		t.Fatalf("independent reader: load snapshot: %v", err)
+		t.Fatalf("independent reader: %v", err)
 	}
-	st := tableState{version: snap.Version}
-	referenced := map[string]bool{}
-	for p, add := range snap.Files {
-		key := strings.ReplaceAll(p, "%20", " ")
-		referenced[key] = true
-		n, ok := statsRecords(add.Stats)
-		if !ok {
-			t.Fatalf("file %s has no numRecords in its stats", p)
-		}
-		st.records += n
+	return tableState{
+		version: st.Version, records: st.Records, strays: st.Strays,
+		intents: len(st.Intents), outcomes: len(st.Outcomes),
 	}
-	objects, err := store.List(ctx, "", true)
-	if err != nil {
-		t.Fatalf("list table root: %v", err)
-	}
-	for _, o := range objects {
-		switch {
-		case strings.HasPrefix(o.Key, "_delta_log/"):
-		case strings.HasPrefix(o.Key, "_safewrite/intents/"):
-			st.intents++
-		case strings.HasPrefix(o.Key, "_safewrite/outcomes/"):
-			st.outcomes++
-		case referenced[o.Key]:
-		default:
-			st.strays = append(st.strays, o.Key)
-		}
-	}
-	return st
 }
 
 // TestAppendCrashAtEveryOperation runs an append that "dies" at its i-th

@@ -22,7 +22,7 @@ import (
 
 	"github.com/safewrite/safewrite"
 	"github.com/safewrite/safewrite/commit"
-	"github.com/safewrite/safewrite/deltalog"
+	"github.com/safewrite/safewrite/internal/tablecheck"
 	"github.com/safewrite/safewrite/internal/testenv"
 	"github.com/safewrite/safewrite/objstore"
 )
@@ -272,41 +272,17 @@ type tableState struct {
 func (lt *lambdaTable) state(t *testing.T) tableState {
 	t.Helper()
 	ctx := context.Background()
-	snap, err := deltalog.LoadSnapshot(ctx, lt.store, lt.uri)
+	checked, err := tablecheck.Read(ctx, lt.store)
 	if err != nil {
-		t.Fatalf("load snapshot of %s: %v", lt.uri, err)
+		t.Fatalf("independent reader of %s: %v", lt.uri, err)
 	}
-	st := tableState{version: snap.Version}
-	referenced := map[string]bool{}
-	for p, add := range snap.Files {
-		referenced[p] = true
-		var stats struct {
-			NumRecords int64 `json:"numRecords"`
+	st := tableState{version: checked.Version, records: checked.Records, strays: checked.Strays, intents: len(checked.Intents)}
+	for txnID := range checked.Outcomes {
+		out, err := commit.ReadOutcome(ctx, lt.store, txnID)
+		if err != nil {
+			t.Fatalf("read outcome of %s: %v", txnID, err)
 		}
-		if err := json.Unmarshal([]byte(add.Stats), &stats); err != nil {
-			t.Fatalf("stats of %s: %v", p, err)
-		}
-		st.records += stats.NumRecords
-	}
-	objects, err := lt.store.List(ctx, "", true)
-	if err != nil {
-		t.Fatalf("list %s: %v", lt.uri, err)
-	}
-	for _, o := range objects {
-		switch {
-		case strings.HasPrefix(o.Key, "_delta_log/"), referenced[o.Key]:
-		case strings.HasPrefix(o.Key, "_safewrite/intents/"):
-			st.intents++
-		case strings.HasPrefix(o.Key, "_safewrite/outcomes/"):
-			txnID := strings.TrimSuffix(strings.TrimPrefix(o.Key, "_safewrite/outcomes/"), ".json")
-			out, err := commit.ReadOutcome(ctx, lt.store, txnID)
-			if err != nil {
-				t.Fatalf("read outcome %s: %v", o.Key, err)
-			}
-			st.outcomes = append(st.outcomes, out)
-		default:
-			st.strays = append(st.strays, o.Key)
-		}
+		st.outcomes = append(st.outcomes, out)
 	}
 	return st
 }

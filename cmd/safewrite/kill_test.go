@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,7 +18,7 @@ import (
 	"time"
 
 	"github.com/safewrite/safewrite/commit"
-	"github.com/safewrite/safewrite/deltalog"
+	"github.com/safewrite/safewrite/internal/tablecheck"
 	"github.com/safewrite/safewrite/objstore"
 )
 
@@ -418,62 +416,15 @@ func decodeReport(t *testing.T, out []byte, report *commit.RecoverReport, label 
 // whole root, independently of the code under test's own bookkeeping.
 func readKillState(t *testing.T, store *objstore.Local) killState {
 	t.Helper()
-	ctx := context.Background()
-	snap, err := deltalog.LoadSnapshot(ctx, store, store.URI())
+	checked, err := tablecheck.Read(context.Background(), store)
 	if err != nil {
-		t.Fatalf("independent reader: load snapshot of %s: %v", store.Root(), err)
+		t.Fatalf("independent reader of %s: %v", store.Root(), err)
 	}
-	st := killState{version: snap.Version, files: map[string]bool{}, outcomes: map[string]bool{}}
-	for p, add := range snap.Files {
-		key, err := url.PathUnescape(p)
-		if err != nil {
-			t.Fatalf("add path %q is not URL-escaped correctly: %v", p, err)
-		}
-		st.files[key] = true
-		n, ok := addRecords(add.Stats)
-		if !ok {
-			t.Fatalf("file %s has no numRecords in its stats", p)
-		}
-		st.records += n
+	return killState{
+		version: checked.Version, records: checked.Records, files: checked.Files,
+		strays: checked.Strays, intents: checked.Intents, outcomes: checked.Outcomes,
+		temps: checked.Temps,
 	}
-	objects, err := store.List(ctx, "", true)
-	if err != nil {
-		t.Fatalf("list table root %s: %v", store.Root(), err)
-	}
-	for _, o := range objects {
-		base := filepath.Base(o.Key)
-		switch {
-		case strings.HasPrefix(o.Key, "_safewrite/intents/"):
-			st.intents = append(st.intents, o.Key)
-		case strings.HasPrefix(o.Key, "_delta_log/"):
-			// Recovery removes the temp files of a put-if-absent killed
-			// before its link, so none may stay beside the log.
-			if strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-") {
-				st.strays = append(st.strays, o.Key)
-			}
-		case strings.HasPrefix(o.Key, "_safewrite/"):
-			if strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-") {
-				st.temps = append(st.temps, o.Key)
-			} else if strings.HasPrefix(o.Key, "_safewrite/outcomes/") {
-				st.outcomes[strings.TrimSuffix(base, ".json")] = true
-			}
-		case st.files[o.Key]:
-		default:
-			st.strays = append(st.strays, o.Key)
-		}
-	}
-	sort.Strings(st.strays)
-	return st
-}
-
-func addRecords(stats string) (int64, bool) {
-	var s struct {
-		NumRecords *int64 `json:"numRecords"`
-	}
-	if stats == "" || json.Unmarshal([]byte(stats), &s) != nil || s.NumRecords == nil {
-		return 0, false
-	}
-	return *s.NumRecords, true
 }
 
 // checkInspect compares `safewrite inspect --json` with the independent
