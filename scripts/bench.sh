@@ -66,26 +66,14 @@ elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
 fi
 
 start_minio_server() {
-	local gobin minio port console_port
+	local gobin minio
 	gobin="$(go env GOBIN)"
 	[[ -n "$gobin" ]] || { gobin="$(go env GOPATH)"; gobin="${gobin%%:*}/bin"; }
 	minio="${MINIO_BIN:-$gobin/minio}"
 	[[ -x "$minio" ]] || { say "MinIO binary $minio not found: run 'bash scripts/test.sh' once to install it, or set MINIO_BIN"; exit 1; }
-	port=$((20000 + RANDOM % 40000))
-	console_port=$((port + 1))
-	export MINIO_ROOT_USER="safewrite-bench" MINIO_ROOT_PASSWORD="safewrite-bench-secret" MINIO_BROWSER="off"
-	"$minio" server --quiet --address "127.0.0.1:$port" --console-address "127.0.0.1:$console_port" \
-		"$workdir/minio-data" >"$workdir/minio.log" 2>&1 &
-	minio_pid=$!
-	for _ in $(seq 1 300); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/minio/health/live" 2>/dev/null && break
-		kill -0 "$minio_pid" 2>/dev/null || { say "MinIO exited; log:"; cat "$workdir/minio.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port"
-	export AWS_ACCESS_KEY_ID="$MINIO_ROOT_USER" AWS_SECRET_ACCESS_KEY="$MINIO_ROOT_PASSWORD"
-	export AWS_REGION="us-east-1" AWS_EC2_METADATA_DISABLED="true"
-	say "MinIO ready at $AWS_ENDPOINT_URL_S3 (data in $workdir/minio-data)"
+	source scripts/minio.sh
+	start_minio "$minio" "$workdir"
+	say "MinIO ready at $AWS_ENDPOINT_URL_S3"
 }
 
 [[ -n "$start_minio" ]] && start_minio_server
