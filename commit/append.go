@@ -152,7 +152,7 @@ func (w *Writer) Append(ctx context.Context, req AppendRequest) (*AppendResult, 
 		commitReq.Setup = setup
 	}
 	// Durable step "commit": a crash right after it leaves a committed
-	// transaction with its intent still present; recovery finds the
+	// transaction whose intent is still present. Recovery finds the
 	// transaction id in the log and finalizes the intent.
 	commitStart := time.Now()
 	res, err := w.table.Commit(ctx, commitReq)

@@ -66,7 +66,7 @@ func dataFileKey(dir, txnID string, seq int, suffix string) string {
 
 // writeIntent stores the intent durably, replacing the previous version.
 // A crash right after it leaves an intent that names objects not all of
-// which exist yet; recovery deletes the ones that do once the deadline passes.
+// which exist yet. Recovery deletes the ones that do once the deadline passes.
 func writeIntent(ctx context.Context, store objstore.Store, in *Intent) error {
 	data, err := json.Marshal(in)
 	if err != nil {

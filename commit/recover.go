@@ -20,7 +20,7 @@ type RecoverOptions struct {
 	Force bool
 }
 
-// IntentAction is what recovery did, or would do, with one intent.
+// IntentAction is the action recovery took, or would take, on one intent.
 type IntentAction struct {
 	TxnID       string    `json:"txnId"`
 	Action      string    `json:"action"` // "finalize-committed", "roll-back", "skip-live", "unreadable"
@@ -46,8 +46,8 @@ type RecoverReport struct {
 	Actions        []IntentAction `json:"actions"`
 }
 
-// Recover settles every expired intent (I2–I5): a transaction whose id is
-// in a commit after its base version is finalized; any other has its staged
+// Recover settles every expired intent (I2–I5). A transaction whose id is in
+// a commit after its base version is finalized. Any other has its staged
 // objects deleted, an outcome record written and its intent removed. With no
 // intent present its cost is one LIST.
 func (w *Writer) Recover(ctx context.Context, opts RecoverOptions) (*RecoverReport, error) {
@@ -186,8 +186,8 @@ func (w *Writer) planRollback(ctx context.Context, in *Intent, referenced map[st
 	return plan, nil
 }
 
-// minTempAge is how old a temp file must be before recovery without
-// --force deletes it when its content cannot tell whose it is. Put and
+// minTempAge is the age a temp file must reach before recovery without
+// --force deletes it, when its content does not name its writer's deadline. Put and
 // put-if-absent hold a temp file for milliseconds, so a writer that left one
 // this old is dead, or lost its write anyway.
 const minTempAge = 5 * time.Second

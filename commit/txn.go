@@ -76,9 +76,9 @@ func (t *txn) reserveLocked(dir, suffix string) {
 
 // begin writes the first intent. Unless the table is partitioned, when the
 // folders are not known yet, it reserves a first batch of names in the root.
-// Durable step "intent": a crash right after it leaves an intent that names
-// objects none of which exist yet; recovery deletes the intent once its
-// deadline has passed.
+// Durable step "intent": a crash right after it leaves an intent whose
+// objects do not exist yet. Recovery deletes the intent once its deadline
+// has passed.
 func (t *txn) begin(ctx context.Context, partitioned bool, suffix string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -150,7 +150,8 @@ func (t *txn) stopLeaseRenewal() {
 	}
 }
 
-// deadline returns the deadline recovery sees in the last durable intent.
+// deadline returns the deadline stored in the last durable intent, which is
+// the one recovery reads.
 func (t *txn) deadline() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -33,8 +33,8 @@ type Options struct {
 const (
 	// DefaultGrace covers clock skew between a dead writer and its recoverer.
 	DefaultGrace = 30 * time.Second
-	// NoGrace asks for no grace at all, for writers on the recoverer's own
-	// clock (tests, one machine).
+	// NoGrace turns the grace off, for writers on the recoverer's own clock
+	// (tests, one machine).
 	NoGrace time.Duration = -1
 	// DefaultLease is how long a lease-holding writer's intent stays live
 	// without renewal; the writer renews it every third of that.

@@ -21,9 +21,8 @@ import (
 const DefaultMaxAttempts = 10
 
 // CommitError is an error of Commit. It names the table, the version that
-// was being written and its commit key, and says whether the commit may
-// have been published: only an Err that wraps format.ErrCommitUnknown
-// means it may have been.
+// was being written and its commit key. The commit may have been published
+// only when Err wraps format.ErrCommitUnknown.
 type CommitError struct {
 	Table   string
 	Version int64

@@ -88,7 +88,7 @@ func newHandler(cfg config, logger *slog.Logger, metrics io.Writer) *handler {
 	return h
 }
 
-// s3EventProbe tells an S3 event notification from a request.
+// s3EventProbe distinguishes an S3 event notification from a request.
 type s3EventProbe struct {
 	Records []struct {
 		EventSource string `json:"eventSource"`

@@ -1,6 +1,6 @@
 // Package tablecheck reads a Delta table as an outside reader does, sharing
-// none of the writer's state, for the tests that check the invariants in
-// commit/doc.go after crashes: the snapshot's records, the objects that no
+// none of the writer's state. Crash tests use it to check the invariants in
+// commit/doc.go. It reports the snapshot's records, the objects that no
 // version references, and safewrite's intent and outcome records.
 package tablecheck
 
@@ -17,7 +17,7 @@ import (
 	"github.com/safewrite/safewrite/objstore"
 )
 
-// State is what an outside reader sees in a table.
+// State is the view of a table that an outside reader has.
 type State struct {
 	Version int64
 	// Records sums numRecords over the active files.
