@@ -369,7 +369,7 @@ func recoverAfterDeadline(t *testing.T, bin string, store *objstore.Local, label
 	}
 	// A kill inside the intent write leaves a temp intent. Recovery judges a
 	// complete one by its deadline and a partial one by its age.
-	if wait := tempIntentsSettleAt(t, store); wait.After(latest) {
+	if wait := tempFilesSettleAt(t, store); wait.After(latest) {
 		latest = wait
 	}
 
@@ -456,17 +456,27 @@ func checkInspect(t *testing.T, bin, table string) {
 	}
 }
 
-// tempIntentsSettleAt returns when recovery without --force may delete every
-// temp intent: a complete one after its deadline, a partial one once it is
-// older than the recovery's minimum temp age (5 s).
-func tempIntentsSettleAt(t *testing.T, store *objstore.Local) time.Time {
+// tempFilesSettleAt returns when recovery without --force may delete every
+// temp file of a killed write: a complete temp intent after its deadline, a
+// partial one and a temp commit file in _delta_log/ once they are older than
+// the recovery's minimum temp age (5 s).
+func tempFilesSettleAt(t *testing.T, store *objstore.Local) time.Time {
 	t.Helper()
 	ctx := context.Background()
 	temps, err := store.ListTemps(ctx, "_safewrite/intents/")
 	if err != nil {
 		t.Fatalf("list temp intents: %v", err)
 	}
+	logTemps, err := store.ListTemps(ctx, "_delta_log/")
+	if err != nil {
+		t.Fatalf("list temp commit files: %v", err)
+	}
 	var latest time.Time
+	for _, temp := range logTemps {
+		if settle := temp.ModTime.Add(5 * time.Second); settle.After(latest) {
+			latest = settle
+		}
+	}
 	for _, temp := range temps {
 		settle := temp.ModTime.Add(5 * time.Second)
 		if data, err := objstore.ReadAll(ctx, store, temp.Key); err == nil {
